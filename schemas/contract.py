@@ -1,0 +1,191 @@
+"""The extraction contract (version 1) as pydantic models.
+
+These models are the source of truth in code for ``shared/CONTRACT.md``: ``POST /extract``
+returns an :class:`ExtractionResponse`, ``GET /schema`` publishes its JSON Schema, and gold files
+under ``evals/`` validate against it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SCHEMA_VERSION = "1"
+
+EntityType = Literal["person", "country", "organization", "location", "other"]
+EventType = Literal[
+    "AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
+    "ACCUSE", "REJECT", "THREATEN", "PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT",
+    "OTHER",
+]
+Role = Literal["actor", "counterpart", "host", "attendee", "target"]
+Status = Literal["occurred", "planned", "postponed_or_cancelled", "ongoing"]
+Grounding = Literal["exact", "fuzzy", "none"]
+Stance = Literal["support", "oppose", "neutral", "concern"]
+QuoteKind = Literal["direct", "indirect"]
+
+# ISO date, month or year: 2024-07-04, 2024-07, 2024.
+ISO_PARTIAL_DATE = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Span(_Record):
+    """Verbatim article text and where it lies.
+
+    ``start``/``end`` are code-point offsets into the request text. For ``exact`` and ``fuzzy``
+    grounding ``text`` is the article's own characters at those offsets; for ``none`` the text is
+    the model's and both offsets are -1.
+    """
+
+    text: str
+    start: int = Field(ge=-1)
+    end: int = Field(ge=-1)
+    grounding: Grounding
+
+
+class Entity(_Record):
+    id: str = Field(pattern=r"^E\d+$")
+    type: EntityType
+    name: str = Field(min_length=1)
+    aliases: list[str] = Field(default_factory=list)
+    name_en: str | None = None
+    title: str | None = None
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+
+
+class Participant(_Record):
+    entity: str = Field(pattern=r"^E\d+$")
+    role: Role
+
+
+class EventDate(_Record):
+    text: str
+    value: str | None = Field(default=None, pattern=ISO_PARTIAL_DATE)
+    end: str | None = Field(default=None, pattern=ISO_PARTIAL_DATE)
+
+
+class Location(_Record):
+    text: str
+    name_en: str | None = None
+
+
+class Event(_Record):
+    id: str = Field(pattern=r"^V\d+$")
+    type: EventType
+    mode: str
+    summary_en: str
+    participants: list[Participant] = Field(default_factory=list)
+    date: EventDate | None = None
+    location: Location | None = None
+    status: Status
+    evidence: Span
+
+
+class Quote(_Record):
+    id: str = Field(pattern=r"^Q\d+$")
+    speaker: str = Field(pattern=r"^E\d+$")
+    kind: QuoteKind
+    cue: str
+    text: str
+    start: int = Field(ge=-1)
+    end: int = Field(ge=-1)
+    grounding: Grounding
+
+
+class Position(_Record):
+    id: str = Field(pattern=r"^P\d+$")
+    holder: str = Field(pattern=r"^E\d+$")
+    stance: Stance
+    topic_en: str
+    target: str | None = Field(default=None, pattern=r"^E\d+$")
+    evidence: Span
+
+
+class Article(_Record):
+    id: str
+    title: str | None = None
+    published: dt.date | None = None
+    source: str | None = None
+    language: str = "ar"
+
+
+class Usage(_Record):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class Meta(_Record):
+    provider: str
+    model: str
+    prompt_version: str
+    cached: bool = False
+    latency_ms: int = 0
+    usage: Usage = Field(default_factory=Usage)
+    warnings: list[str] = Field(default_factory=list)
+
+
+class ExtractionResponse(_Record):
+    schema_version: Literal["1"] = SCHEMA_VERSION
+    article: Article
+    entities: list[Entity] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list)
+    quotes: list[Quote] = Field(default_factory=list)
+    positions: list[Position] = Field(default_factory=list)
+    meta: Meta
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> ExtractionResponse:
+        known = {e.id for e in self.entities}
+        if len(known) != len(self.entities):
+            raise ValueError("entity ids must be unique")
+        for kind, records in (("event", self.events), ("quote", self.quotes),
+                              ("position", self.positions)):
+            ids = [r.id for r in records]
+            if len(set(ids)) != len(ids):
+                raise ValueError(f"{kind} ids must be unique")
+        refs: list[tuple[str, str]] = []
+        refs += [(v.id, p.entity) for v in self.events for p in v.participants]
+        refs += [(q.id, q.speaker) for q in self.quotes]
+        refs += [(p.id, p.holder) for p in self.positions]
+        refs += [(p.id, p.target) for p in self.positions if p.target]
+        for owner, ref in refs:
+            if ref not in known:
+                raise ValueError(f"{owner} refers to unknown entity {ref}")
+        return self
+
+
+class ExtractOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    use_cache: bool = True
+    strict_grounding: bool = Field(
+        default=False, description="Drop quotes, events and positions whose text is not found "
+        "in the article instead of returning them with grounding 'none'.")
+
+
+class ExtractRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(description="The article, UTF-8. Offsets in the response index this "
+                      "exact string.")
+    id: str | None = Field(default=None, max_length=256)
+    title: str | None = Field(default=None, max_length=2000)
+    published: dt.date | None = Field(
+        default=None, description="Publication date (YYYY-MM-DD); anchors relative dates.")
+    source: str | None = Field(default=None, max_length=2000)
+    provider: str | None = Field(
+        default=None, max_length=500,
+        description="Provider override: 'local', 'local:/path/model.gguf' or 'openai:MODEL'.")
+    options: ExtractOptions = Field(default_factory=ExtractOptions)
+
+    @field_validator("text")
+    @classmethod
+    def _text_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("text is empty: send the article's text in the 'text' field")
+        return value

@@ -1,0 +1,82 @@
+"""What a model is asked to fill.
+
+Simpler than the contract: no ids, no offsets, actors named as written. The service turns a
+:class:`Draft` into an :class:`~schemas.contract.ExtractionResponse` (see ``service.resolver``).
+Length bounds keep grammar-constrained decoding from running on, and give a small model's output
+a shape it can finish within ``max_tokens``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from schemas.contract import EntityType, EventType, QuoteKind, Role, Stance, Status
+
+
+def _blank_to_none(value: object) -> object:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+Text = Annotated[str, Field(min_length=1, max_length=600)]
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+OptionalName = Annotated[Annotated[str, Field(max_length=100)] | None,
+                         BeforeValidator(_blank_to_none)]
+
+
+class _Draft(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class DraftEntity(_Draft):
+    name: Name = Field(description="fullest form of the name as written in the article")
+    type: EntityType
+    name_en: OptionalName = Field(default=None, description="usual English name")
+    title: OptionalName = Field(default=None, description="role as written in the article")
+    country: Annotated[Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None,
+                       BeforeValidator(_blank_to_none)] = Field(
+                           default=None, description="ISO 3166-1 alpha-2 code")
+    aliases: list[Name] = Field(default_factory=list, max_length=4,
+                                description="other forms of the name in the article")
+
+
+class DraftParticipant(_Draft):
+    name: Name
+    role: Role
+
+
+class DraftEvent(_Draft):
+    evidence: Text = Field(description="the clause reporting the event, copied verbatim")
+    type: EventType
+    mode: Name = Field(description="meet, visit, summit, phone_call, sign_agreement, ...")
+    summary_en: Annotated[str, Field(min_length=1, max_length=300)]
+    participants: list[DraftParticipant] = Field(default_factory=list, max_length=8)
+    date: OptionalName = Field(default=None, description="the date as written in the article")
+    location: OptionalName = Field(default=None, description="the place as written in the article")
+    location_en: OptionalName = None
+    status: Status
+
+
+class DraftQuote(_Draft):
+    speaker: Name
+    cue: Name = Field(description="the reporting verb as written: قال، أكد، أضاف، أعرب")
+    kind: QuoteKind
+    text: Text = Field(description="the quoted words, verbatim, without quotation marks")
+
+
+class DraftPosition(_Draft):
+    holder: Name
+    stance: Stance
+    topic_en: Name
+    target: OptionalName = Field(default=None, description="the actor the stance is toward, if any")
+    evidence: Text = Field(description="the clause expressing the stance, copied verbatim")
+
+
+class Draft(_Draft):
+    entities: list[DraftEntity] = Field(default_factory=list, max_length=30)
+    events: list[DraftEvent] = Field(default_factory=list, max_length=20)
+    quotes: list[DraftQuote] = Field(default_factory=list, max_length=20)
+    positions: list[DraftPosition] = Field(default_factory=list, max_length=20)

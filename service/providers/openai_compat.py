@@ -1,0 +1,48 @@
+"""Any OpenAI-compatible endpoint: OpenAI, vLLM, Ollama, llama.cpp's server."""
+
+from __future__ import annotations
+
+import instructor
+import openai
+from pydantic import BaseModel
+
+from service.providers.base import Completion, ProviderIdentity, as_khabar_error, usage_of
+from service.providers.retry import with_transient_retries
+from service.settings import Settings
+
+_MODES = {"json_schema": instructor.Mode.JSON_SCHEMA, "json": instructor.Mode.JSON}
+
+
+class OpenAICompatProvider:
+    def __init__(self, settings: Settings, model: str):
+        self._settings = settings
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+        # Local servers take any key; the client insists on one being set.
+        self._client = openai.OpenAI(base_url=settings.openai_base_url, api_key=key or "unused",
+                                     timeout=settings.request_timeout_s, max_retries=0)
+        create = with_transient_retries(self._client.chat.completions.create,
+                                        attempts=settings.provider_retries,
+                                        initial=settings.retry_backoff_s,
+                                        maximum=settings.retry_backoff_max_s)
+        self._create = instructor.patch(create=create, mode=_MODES[settings.openai_mode])
+        self.identity = ProviderIdentity(name=f"openai:{model}", model=model,
+                                         sampling=settings.sampling(),
+                                         endpoint=f"{settings.openai_base_url}#{settings.openai_mode}")
+
+    def ready(self) -> tuple[bool, str]:
+        # Probing the endpoint on every health check would spend the user's quota.
+        return True, f"configured for {self._settings.openai_base_url}"
+
+    def complete(self, messages: list[dict[str, str]], response_model: type[BaseModel]
+                 ) -> Completion:
+        s = self._settings
+        try:
+            result = self._create(model=self.identity.model, messages=messages,
+                                  response_model=response_model, max_retries=s.max_retries,
+                                  temperature=s.temperature, top_p=s.top_p,
+                                  max_tokens=s.max_tokens, seed=s.seed)
+        except Exception as exc:  # every failure leaves as a KhabarError the API can report
+            raise as_khabar_error(exc, self.identity.name) from exc
+        prompt_tokens, completion_tokens = usage_of(result)
+        return Completion(value=result, model=self.identity.model, prompt_tokens=prompt_tokens,
+                          completion_tokens=completion_tokens)

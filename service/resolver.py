@@ -1,0 +1,198 @@
+"""Turn a model's draft into contract records: ids, linked actors, grounded spans, dates.
+
+Pure logic, no I/O. The draft names actors as written; here they become entity ids. Every
+verbatim text is located in the article (``service.grounding``), dates are resolved against the
+publication date (``service.dates``), duplicates are folded, and anything doubtful is reported
+as a warning rather than silently kept or dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from schemas.contract import (Entity, Event, EventDate, Location, Participant, Position, Quote,
+                              Span)
+from schemas.draft import Draft, DraftEntity
+from service.dates import resolve_date
+from service.grounding import ArticleIndex, Located
+from service.normalize import normalize
+
+
+@dataclass
+class Resolved:
+    entities: list[Entity] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+    positions: list[Position] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Actor:
+    entity: DraftEntity
+    forms: list[str]  # normalised name and aliases
+    in_article: bool
+    referenced: bool = False
+
+
+class _Actors:
+    """Entities merged by normalised name, and the lookup from any written form to one."""
+
+    def __init__(self, index: ArticleIndex, warnings: list[str]):
+        self._index = index
+        self._warnings = warnings
+        self.actors: list[_Actor] = []
+
+    def _in_article(self, form: str) -> bool:
+        return bool(form) and form in self._index.norm
+
+    def add(self, draft: DraftEntity) -> None:
+        forms = [f for f in dict.fromkeys(normalize(n) for n in [draft.name, *draft.aliases]) if f]
+        existing = self._find_exact(forms)
+        if existing is not None:
+            known = existing.entity
+            merged = known.model_copy(update={
+                "aliases": [*known.aliases, *(n for n in [draft.name, *draft.aliases]
+                                              if normalize(n) not in existing.forms)],
+                "name_en": known.name_en or draft.name_en, "title": known.title or draft.title,
+                "country": known.country or draft.country})
+            existing.entity = merged
+            existing.forms = list(dict.fromkeys([*existing.forms, *forms]))
+            existing.in_article = existing.in_article or any(map(self._in_article, forms))
+            return
+        self.actors.append(_Actor(draft, forms, any(map(self._in_article, forms))))
+
+    def _find_exact(self, forms: list[str]) -> _Actor | None:
+        for actor in self.actors:
+            if any(f in actor.forms for f in forms):
+                return actor
+        return None
+
+    def link(self, name: str, *, default_type: str = "other") -> _Actor:
+        """The actor a written name refers to, creating one if the model never listed it."""
+        form = normalize(name)
+        actor = self._find_exact([form])
+        if actor is None and form:
+            # "لافروف" names the same man as "سيرغي لافروف": match on whole words contained.
+            words = set(form.split())
+            contained = [a for a in self.actors
+                         if any(words <= set(f.split()) or set(f.split()) <= words
+                                for f in a.forms)]
+            if len(contained) == 1:
+                actor = contained[0]
+        if actor is None and form:
+            scored = [(max(fuzz.ratio(form, f) for f in a.forms), a) for a in self.actors
+                      if a.forms]
+            best = max(scored, key=lambda pair: pair[0], default=(0.0, None))
+            if best[0] >= 90 and best[1] is not None:
+                actor = best[1]
+        if actor is None:
+            self._warnings.append(f"'{name}' was not among the listed entities; added it")
+            self.add(DraftEntity(name=name, type=default_type))  # type: ignore[arg-type]
+            actor = self.actors[-1]
+        actor.referenced = True
+        return actor
+
+
+def _span(located: Located) -> Span:
+    return Span(text=located.text, start=located.start, end=located.end,
+                grounding=located.grounding)
+
+
+def resolve(draft: Draft, text: str, *, published: dt.date | None = None,
+            strict_grounding: bool = False, fuzzy_threshold: float = 85.0) -> Resolved:
+    out = Resolved()
+    index = ArticleIndex(text, fuzzy_threshold=fuzzy_threshold)
+    actors = _Actors(index, out.warnings)
+    for entity in draft.entities:
+        actors.add(entity)
+
+    def grounded(kind: str, needle: str) -> Located | None:
+        located = index.locate(needle)
+        if located.grounding == "none":
+            if strict_grounding:
+                out.warnings.append(f"dropped {kind}: text not found in the article: "
+                                    f"{needle[:80]!r}")
+                return None
+            out.warnings.append(f"{kind} text not found in the article: {needle[:80]!r}")
+        return located
+
+    events: list[tuple[Located, object]] = []
+    seen_events: set[tuple[int, int, str, str]] = set()
+    for ev in draft.events:
+        located = grounded("event", ev.evidence)
+        if located is None:
+            continue
+        key = (located.start, located.end, ev.type, ev.mode)
+        if located.grounding != "none" and key in seen_events:
+            continue
+        seen_events.add(key)
+        participants: list[tuple[_Actor, str]] = []
+        for p in ev.participants:
+            actor = actors.link(p.name)
+            if all(a is not actor or r != p.role for a, r in participants):
+                participants.append((actor, p.role))
+        date = None
+        if ev.date:
+            value, end = resolve_date(ev.date, published)
+            date = (ev.date, value, end)
+        events.append((located, (ev, participants, date)))
+
+    quotes: list[tuple[Located, object]] = []
+    seen_quotes: set[tuple[int, int]] = set()
+    for q in draft.quotes:
+        located = grounded("quote", q.text)
+        if located is None:
+            continue
+        if located.grounding != "none":
+            if (located.start, located.end) in seen_quotes:
+                continue
+            seen_quotes.add((located.start, located.end))
+        quotes.append((located, (q, actors.link(q.speaker, default_type="person"))))
+
+    positions: list[tuple[Located, object]] = []
+    for p in draft.positions:
+        located = grounded("position", p.evidence)
+        if located is None:
+            continue
+        holder = actors.link(p.holder)
+        target = actors.link(p.target) if p.target else None
+        positions.append((located, (p, holder, target)))
+
+    # Entities: keep what the article names or what a kept record points at.
+    ids: dict[int, str] = {}
+    for actor in actors.actors:
+        if not actor.in_article and not actor.referenced:
+            out.warnings.append(f"dropped entity not found in the article: "
+                                f"{actor.entity.name[:80]!r}")
+            continue
+        e = actor.entity
+        ids[id(actor)] = f"E{len(ids) + 1}"
+        name = e.name
+        located = index.locate(name)
+        if located.grounding != "none" and normalize(located.text) == normalize(name):
+            name = located.text  # the article's own spelling
+        aliases = [a for a in dict.fromkeys(e.aliases) if normalize(a) != normalize(name)]
+        out.entities.append(Entity(id=ids[id(actor)], type=e.type, name=name, aliases=aliases,
+                                   name_en=e.name_en, title=e.title, country=e.country))
+
+    for n, (located, (ev, participants, date)) in enumerate(events, start=1):  # type: ignore[misc]
+        out.events.append(Event(
+            id=f"V{n}", type=ev.type, mode=ev.mode, summary_en=ev.summary_en,
+            participants=[Participant(entity=ids[id(a)], role=r) for a, r in participants],
+            date=EventDate(text=date[0], value=date[1], end=date[2]) if date else None,
+            location=Location(text=ev.location, name_en=ev.location_en) if ev.location else None,
+            status=ev.status, evidence=_span(located)))
+    for n, (located, (q, speaker)) in enumerate(quotes, start=1):  # type: ignore[misc]
+        out.quotes.append(Quote(id=f"Q{n}", speaker=ids[id(speaker)], kind=q.kind, cue=q.cue,
+                                text=located.text, start=located.start, end=located.end,
+                                grounding=located.grounding))
+    for n, (located, (p, holder, target)) in enumerate(positions, start=1):  # type: ignore[misc]
+        out.positions.append(Position(id=f"P{n}", holder=ids[id(holder)], stance=p.stance,
+                                      topic_en=p.topic_en,
+                                      target=ids[id(target)] if target else None,
+                                      evidence=_span(located)))
+    return out

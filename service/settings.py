@@ -1,0 +1,66 @@
+"""One settings object, read once from the environment (prefix ``KHABAR_``)."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KHABAR_", extra="ignore")
+
+    # Which model answers: "local", "local:/path/model.gguf" or "openai:MODEL".
+    provider: str = "local"
+    openai_base_url: str = "https://api.openai.com/v1"
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "KHABAR_OPENAI_API_KEY"))
+    # How structured output is requested from an OpenAI-compatible server: "json_schema"
+    # (response_format with the schema: OpenAI, vLLM, Ollama, llama.cpp) or "json"
+    # (json_object plus the schema in the system message, for servers without schemas).
+    openai_mode: Literal["json_schema", "json"] = "json_schema"
+
+    # Sampling: part of every cache key.
+    temperature: float = 0.0
+    top_p: float = 1.0
+    max_tokens: int = 1536
+    seed: int = 0
+
+    # Re-asks after output that fails validation, and retries of transient provider failures.
+    max_retries: int = 1
+    provider_retries: int = 3
+    retry_backoff_s: float = 0.5
+    retry_backoff_max_s: float = 8.0
+    request_timeout_s: float = 300.0
+
+    # The embedded model.
+    local_threads: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
+    local_context: int = 8192
+    local_batch: int = 512
+    # "transcript" writes the chat out as plain text for base models without a chat template;
+    # "chat" uses the GGUF's own chat template; "auto" picks chat only for instruction-tuned GGUFs.
+    local_prompt_style: Literal["auto", "chat", "transcript"] = "auto"
+    local_grammar: bool = True
+    local_queue_size: int = 8
+
+    cache_dir: Path = Path.home() / ".cache" / "khabar"
+    cache_enabled: bool = True
+    max_chars: int = 50_000
+    fuzzy_threshold: float = 85.0
+    prompts_dir: Path = PROJECT_ROOT / "prompts"
+    prompt_name: str = "extract"
+
+    def sampling(self) -> dict[str, float | int]:
+        return {"temperature": self.temperature, "top_p": self.top_p,
+                "max_tokens": self.max_tokens, "seed": self.seed}
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,80 @@
+"""A small server that speaks the OpenAI chat-completions protocol, for tests.
+
+Each request takes the next scripted action (or the default): answer with given content,
+answer with an HTTP error (optionally with ``Retry-After``), or wait first. Every request body
+is recorded so tests can check what Khabar sent over the wire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+
+@dataclass
+class Action:
+    content: str | None = None       # the assistant message to return
+    status: int = 200                # non-200: an error response instead
+    retry_after: float | None = None
+    delay_s: float = 0.0
+    finish_reason: str = "stop"
+
+
+def answer(obj: Any) -> Action:
+    return Action(content=json.dumps(obj, ensure_ascii=False))
+
+
+@dataclass
+class OpenAIServer:
+    default: Action = field(default_factory=lambda: Action(status=500))
+    script: deque[Action] = field(default_factory=deque)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def push(self, *actions: Action) -> None:
+        with self._lock:
+            self.script.extend(actions)
+
+    def _next(self) -> Action:
+        with self._lock:
+            return self.script.popleft() if self.script else self.default
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.get("/v1/models")
+        async def models() -> dict[str, Any]:
+            return {"object": "list", "data": [{"id": "test-model", "object": "model"}]}
+
+        @app.post("/v1/chat/completions")
+        async def chat(request: Request) -> JSONResponse:
+            body = await request.json()
+            with self._lock:
+                self.requests.append(body)
+            action = self._next()
+            if action.delay_s:
+                await asyncio.sleep(action.delay_s)
+            if action.status != 200:
+                headers = {"retry-after": str(action.retry_after)} \
+                    if action.retry_after is not None else None
+                return JSONResponse({"error": {"message": "injected failure",
+                                               "type": "server_error"}},
+                                    status_code=action.status, headers=headers)
+            return JSONResponse({
+                "id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion",
+                "created": int(time.time()), "model": body.get("model", "test-model"),
+                "choices": [{"index": 0, "finish_reason": action.finish_reason,
+                             "message": {"role": "assistant", "content": action.content}}],
+                "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
+            })
+
+        return app
