@@ -21,9 +21,9 @@ def _blank_to_none(value: object) -> object:
     return value
 
 
-Text = Annotated[str, Field(min_length=1, max_length=600)]
-Name = Annotated[str, Field(min_length=1, max_length=100)]
-OptionalName = Annotated[Annotated[str, Field(max_length=100)] | None,
+Text = Annotated[str, Field(min_length=1, max_length=400)]
+Name = Annotated[str, Field(min_length=1, max_length=80)]
+OptionalName = Annotated[Annotated[str, Field(max_length=80)] | None,
                          BeforeValidator(_blank_to_none)]
 
 
@@ -39,7 +39,7 @@ class DraftEntity(_Draft):
     country: Annotated[Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None,
                        BeforeValidator(_blank_to_none)] = Field(
                            default=None, description="ISO 3166-1 alpha-2 code")
-    aliases: list[Name] = Field(default_factory=list, max_length=4,
+    aliases: list[Name] = Field(default_factory=list, max_length=3,
                                 description="other forms of the name in the article")
 
 
@@ -52,7 +52,7 @@ class DraftEvent(_Draft):
     evidence: Text = Field(description="the clause reporting the event, copied verbatim")
     type: EventType
     mode: Name = Field(description="meet, visit, summit, phone_call, sign_agreement, ...")
-    summary_en: Annotated[str, Field(min_length=1, max_length=300)]
+    summary_en: Annotated[str, Field(min_length=1, max_length=200)]
     participants: list[DraftParticipant] = Field(default_factory=list, max_length=8)
     date: OptionalName = Field(default=None, description="the date as written in the article")
     location: OptionalName = Field(default=None, description="the place as written in the article")
@@ -76,7 +76,7 @@ class DraftPosition(_Draft):
 
 
 class Draft(_Draft):
-    entities: list[DraftEntity] = Field(default_factory=list, max_length=30)
-    events: list[DraftEvent] = Field(default_factory=list, max_length=20)
-    quotes: list[DraftQuote] = Field(default_factory=list, max_length=20)
-    positions: list[DraftPosition] = Field(default_factory=list, max_length=20)
+    entities: list[DraftEntity] = Field(default_factory=list, max_length=24)
+    events: list[DraftEvent] = Field(default_factory=list, max_length=12)
+    quotes: list[DraftQuote] = Field(default_factory=list, max_length=12)
+    positions: list[DraftPosition] = Field(default_factory=list, max_length=12)

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     # "chat" uses the GGUF's own chat template; "auto" picks chat only for instruction-tuned GGUFs.
     local_prompt_style: Literal["auto", "chat", "transcript"] = "auto"
     local_grammar: bool = True
+    # Small models loop ("وزارة الخارجية الروسية" thirty times); a mild penalty breaks the loop.
+    local_repeat_penalty: float = 1.1
     local_queue_size: int = 8
 
     cache_dir: Path = Path.home() / ".cache" / "khabar"

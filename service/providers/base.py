@@ -52,6 +52,20 @@ def usage_of(result: BaseModel) -> tuple[int, int]:
         int(getattr(usage, "completion_tokens", 0) or 0)
 
 
+def structured_call(create: Any, identity: ProviderIdentity, messages: list[dict[str, str]],
+                    response_model: type[BaseModel], *, max_retries: int,
+                    **sampling: Any) -> Completion:
+    """Run an instructor-patched ``create``; failures leave as :class:`KhabarError`."""
+    try:
+        result = create(messages=messages, response_model=response_model,
+                        max_retries=max_retries, **sampling)
+    except Exception as exc:  # every failure leaves as a KhabarError the API can report
+        raise as_khabar_error(exc, identity.name) from exc
+    prompt_tokens, completion_tokens = usage_of(result)
+    return Completion(value=result, model=identity.model, prompt_tokens=prompt_tokens,
+                      completion_tokens=completion_tokens)
+
+
 def _root_cause(exc: BaseException) -> BaseException:
     seen: set[int] = set()
     while id(exc) not in seen:

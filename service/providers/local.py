@@ -24,7 +24,7 @@ from pydantic import BaseModel
 
 from service.errors import ProviderBusy, ProviderUnavailable
 from service.prompting import PromptSet
-from service.providers.base import Completion, ProviderIdentity, as_khabar_error, usage_of
+from service.providers.base import Completion, ProviderIdentity, structured_call
 from service.settings import Settings
 
 
@@ -64,6 +64,7 @@ class LocalProvider:
         model = Path(model_path).name if model_path else "gemma-3-270m-q4_k_m.gguf"
         sampling = {**settings.sampling(), "grammar": settings.local_grammar,
                     "prompt_style": settings.local_prompt_style,
+                    "repeat_penalty": settings.local_repeat_penalty,
                     "context": settings.local_context}
         self.identity = ProviderIdentity(name=name, model=model, sampling=sampling)
         self._create = instructor.patch(create=self._chat_completion,
@@ -115,7 +116,7 @@ class LocalProvider:
         grammar = _grammar(json.dumps(schema)) if schema and self._settings.local_grammar \
             else None
         sampling = dict(max_tokens=max_tokens, temperature=temperature, top_p=top_p, seed=seed,
-                        grammar=grammar)
+                        grammar=grammar, repeat_penalty=self._settings.local_repeat_penalty)
         with self._run_lock:
             if self._uses_chat_template(llm):
                 out = llm.create_chat_completion(messages=messages, **sampling)
@@ -139,14 +140,8 @@ class LocalProvider:
                                f"{self._settings.local_queue_size} queued requests",
                                retry_after=5.0)
         try:
-            s = self._settings
-            result = self._create(messages=messages, response_model=response_model,
-                                  max_retries=s.max_retries, max_tokens=s.max_tokens,
-                                  temperature=s.temperature, top_p=s.top_p, seed=s.seed)
-        except Exception as exc:  # every failure leaves as a KhabarError the API can report
-            raise as_khabar_error(exc, self.identity.name) from exc
+            return structured_call(self._create, self.identity, messages, response_model,
+                                   max_retries=self._settings.max_retries,
+                                   **self._settings.sampling())
         finally:
             self._slots.release()
-        prompt_tokens, completion_tokens = usage_of(result)
-        return Completion(value=result, model=self.identity.model, prompt_tokens=prompt_tokens,
-                          completion_tokens=completion_tokens)

@@ -6,7 +6,7 @@ import instructor
 import openai
 from pydantic import BaseModel
 
-from service.providers.base import Completion, ProviderIdentity, as_khabar_error, usage_of
+from service.providers.base import Completion, ProviderIdentity, structured_call
 from service.providers.retry import with_transient_retries
 from service.settings import Settings
 
@@ -35,14 +35,6 @@ class OpenAICompatProvider:
 
     def complete(self, messages: list[dict[str, str]], response_model: type[BaseModel]
                  ) -> Completion:
-        s = self._settings
-        try:
-            result = self._create(model=self.identity.model, messages=messages,
-                                  response_model=response_model, max_retries=s.max_retries,
-                                  temperature=s.temperature, top_p=s.top_p,
-                                  max_tokens=s.max_tokens, seed=s.seed)
-        except Exception as exc:  # every failure leaves as a KhabarError the API can report
-            raise as_khabar_error(exc, self.identity.name) from exc
-        prompt_tokens, completion_tokens = usage_of(result)
-        return Completion(value=result, model=self.identity.model, prompt_tokens=prompt_tokens,
-                          completion_tokens=completion_tokens)
+        return structured_call(self._create, self.identity, messages, response_model,
+                               max_retries=self._settings.max_retries, model=self.identity.model,
+                               **self._settings.sampling())
