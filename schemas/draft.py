@@ -8,9 +8,10 @@ a shape it can finish within ``max_tokens``.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from schemas.contract import EntityType, EventType, QuoteKind, Role, Stance, Status
 
@@ -23,6 +24,8 @@ def _blank_to_none(value: object) -> object:
 
 Text = Annotated[str, Field(min_length=1, max_length=400)]
 Name = Annotated[str, Field(min_length=1, max_length=80)]
+# Names of people, states and bodies are short; a long "name" is a clause copied by mistake.
+ActorName = Annotated[str, Field(min_length=1, max_length=40)]
 OptionalName = Annotated[Annotated[str, Field(max_length=80)] | None,
                          BeforeValidator(_blank_to_none)]
 
@@ -32,19 +35,19 @@ class _Draft(BaseModel):
 
 
 class DraftEntity(_Draft):
-    name: Name = Field(description="fullest form of the name as written in the article")
+    name: ActorName = Field(description="fullest form of the name as written in the article")
     type: EntityType
     name_en: OptionalName = Field(default=None, description="usual English name")
     title: OptionalName = Field(default=None, description="role as written in the article")
     country: Annotated[Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None,
                        BeforeValidator(_blank_to_none)] = Field(
                            default=None, description="ISO 3166-1 alpha-2 code")
-    aliases: list[Name] = Field(default_factory=list, max_length=3,
+    aliases: list[ActorName] = Field(default_factory=list, max_length=3,
                                 description="other forms of the name in the article")
 
 
 class DraftParticipant(_Draft):
-    name: Name
+    name: ActorName
     role: Role
 
 
@@ -61,14 +64,14 @@ class DraftEvent(_Draft):
 
 
 class DraftQuote(_Draft):
-    speaker: Name
+    speaker: ActorName
     cue: Name = Field(description="the reporting verb as written: قال، أكد، أضاف، أعرب")
     kind: QuoteKind
     text: Text = Field(description="the quoted words, verbatim, without quotation marks")
 
 
 class DraftPosition(_Draft):
-    holder: Name
+    holder: ActorName
     stance: Stance
     topic_en: Name
     target: OptionalName = Field(default=None, description="the actor the stance is toward, if any")
@@ -80,3 +83,22 @@ class Draft(_Draft):
     events: list[DraftEvent] = Field(default_factory=list, max_length=12)
     quotes: list[DraftQuote] = Field(default_factory=list, max_length=12)
     positions: list[DraftPosition] = Field(default_factory=list, max_length=12)
+
+
+def draft_with_spans(choices: Sequence[str]) -> type[Draft]:
+    """A :class:`Draft` whose quote and evidence texts must be one of ``choices``.
+
+    The choices become an ``enum`` in the JSON schema, and so a grammar for constrained
+    decoding: a model that cannot copy reliably picks among the article's own stretches.
+    """
+    if not choices:
+        return Draft
+    choice = Literal[tuple(choices)]  # type: ignore[valid-type]
+    event = create_model("DraftEvent", __base__=DraftEvent, evidence=(choice, ...))
+    quote = create_model("DraftQuote", __base__=DraftQuote, text=(choice, ...))
+    position = create_model("DraftPosition", __base__=DraftPosition, evidence=(choice, ...))
+    return create_model(  # type: ignore[no-any-return]
+        "Draft", __base__=Draft,
+        events=(list[event], Field(default_factory=list, max_length=12)),  # type: ignore[valid-type]
+        quotes=(list[quote], Field(default_factory=list, max_length=12)),  # type: ignore[valid-type]
+        positions=(list[position], Field(default_factory=list, max_length=12)))  # type: ignore[valid-type]

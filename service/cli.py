@@ -10,7 +10,10 @@ from typing import Annotated, Optional
 
 import typer
 
+from evals.cli import app as evals_app
+
 app = typer.Typer(help="Khabar: structured extraction from Arabic news.", no_args_is_help=True)
+app.add_typer(evals_app, name="evals")
 
 
 @app.callback()

@@ -45,7 +45,10 @@ class Extractor:
         answer = self.cache.get(key, Draft) if use_cache else None
         cached = answer is not None
         if answer is None:
-            completion = provider.complete(self.prompts.messages(request.text), Draft)
+            # A provider may narrow the draft for this article (the embedded model's span choices).
+            shape = getattr(provider, "response_model_for", None)
+            model = shape(request.text) if shape is not None else Draft
+            completion = provider.complete(self.prompts.messages(request.text), model)
             answer = CachedAnswer(value=completion.value, model=completion.model,
                                   prompt_tokens=completion.prompt_tokens,
                                   completion_tokens=completion.completion_tokens)

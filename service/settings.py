@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     local_grammar: bool = True
     # Small models loop ("وزارة الخارجية الروسية" thirty times); a mild penalty breaks the loop.
     local_repeat_penalty: float = 1.1
+    # Let the embedded model write quotes and evidence only as stretches of the article
+    # (service/candidates.py): it then chooses text instead of failing to copy it.
+    local_span_choices: bool = True
     local_queue_size: int = 8
 
     cache_dir: Path = Path.home() / ".cache" / "khabar"

@@ -30,6 +30,11 @@ class ProviderRegistry:
                 self._providers[spec] = self._build(spec)
             return self._providers[spec]
 
+    def register(self, spec: str, provider: Provider) -> None:
+        """Serve ``spec`` with ``provider`` (recordings, replays, wrappers)."""
+        with self._lock:
+            self._providers[spec.strip()] = provider
+
     def _build(self, spec: str) -> Provider:
         kind, _, arg = spec.partition(":")
         if kind == "local":

@@ -22,6 +22,8 @@ import instructor
 from openai.types.chat import ChatCompletion
 from pydantic import BaseModel
 
+from schemas.draft import Draft, draft_with_spans
+from service.candidates import candidate_spans
 from service.errors import ProviderBusy, ProviderUnavailable
 from service.prompting import PromptSet
 from service.providers.base import Completion, ProviderIdentity, structured_call
@@ -65,10 +67,17 @@ class LocalProvider:
         sampling = {**settings.sampling(), "grammar": settings.local_grammar,
                     "prompt_style": settings.local_prompt_style,
                     "repeat_penalty": settings.local_repeat_penalty,
+                    "span_choices": settings.local_span_choices,
                     "context": settings.local_context}
         self.identity = ProviderIdentity(name=name, model=model, sampling=sampling)
         self._create = instructor.patch(create=self._chat_completion,
                                         mode=instructor.Mode.JSON_SCHEMA)
+
+    def response_model_for(self, text: str) -> type[BaseModel]:
+        """The draft model this article is decoded against (see ``local_span_choices``)."""
+        if not self._settings.local_span_choices:
+            return Draft
+        return draft_with_spans(candidate_spans(text))
 
     # Loading ---------------------------------------------------------------------------------
     def _model(self) -> Any:

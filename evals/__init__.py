@@ -1,0 +1,1 @@
+"""Eval suites: gold labels, a scorer, a runner and reports."""

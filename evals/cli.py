@@ -1,0 +1,123 @@
+"""``khabar evals``: run a suite, compare two runs, gate on the baseline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from evals.scoring import KINDS
+
+app = typer.Typer(help="Run eval suites and compare runs.", no_args_is_help=True)
+console = Console()
+BUILTIN = Path(__file__).resolve().parent / "suites" / "sco"
+BASELINE = Path(__file__).resolve().parent / "baseline.json"
+
+
+def _print_table(results: dict) -> None:
+    table = Table(title=f"{results['suite']} · {results['provider']} · {results['model']}")
+    table.add_column("article")
+    for kind in KINDS:
+        table.add_column(f"{kind} P/R/F1", justify="right")
+    table.add_column("grounded", justify="right")
+    table.add_column("s", justify="right")
+
+    def cells(scores: dict | None) -> list[str]:
+        if not scores:
+            return ["–"] * (len(KINDS) + 1)
+        out = [f"{scores['kinds'][k]['precision']:.2f}/{scores['kinds'][k]['recall']:.2f}/"
+               f"{scores['kinds'][k]['f1']:.2f}" for k in KINDS]
+        rate = scores["grounding_rate"]
+        return out + ["–" if rate is None else f"{rate:.2f}"]
+
+    for a in results["articles"]:
+        table.add_row(a["id"], *cells(a.get("scores")), f"{a['seconds']:.1f}")
+    table.add_row("micro", *cells(results.get("overall")), f"{results['seconds']:.1f}")
+    console.print(table)
+
+
+@app.command()
+def run(suite_dir: Annotated[Path, typer.Argument(help="Suite folder")] = BUILTIN,
+        provider: Annotated[Optional[str], typer.Option(help="local, local:PATH, "
+                                                        "openai:MODEL")] = None,
+        articles: Annotated[Optional[list[str]], typer.Option(
+            "--articles", help="Only articles whose id starts with this (repeatable)")] = None,
+        out: Annotated[Path, typer.Option(help="Where the reports go")] = Path("eval-out"),
+        record: Annotated[Optional[Path], typer.Option(help="Save the provider's answers")
+                          ] = None,
+        replay: Annotated[Optional[Path], typer.Option(help="Answer from a recording")] = None,
+        no_cache: Annotated[bool, typer.Option("--no-cache")] = False,
+        check_baseline: Annotated[bool, typer.Option(
+            "--check-baseline", help="Exit 1 if a micro-F1 falls below the baseline")] = False,
+        update_baseline: Annotated[bool, typer.Option(
+            "--update-baseline", help="Write this run's micro-F1s as the new baseline")] = False,
+        reason: Annotated[str, typer.Option(help="Why the baseline changes")] = "",
+        tolerance: Annotated[float, typer.Option(help="Baseline tolerance")] = 0.05,
+        baseline: Annotated[Path, typer.Option(help="Baseline file")] = BASELINE) -> None:
+    """Extract every article of a suite, score it against gold, and write reports."""
+    from evals.report import write_reports
+    from evals.runner import baseline_from, check_baseline as find_regressions, run_suite
+    from evals.suite import SuiteError, load_suite
+    from service.errors import KhabarError
+    from service.extractor import Extractor
+    from service.settings import get_settings
+
+    try:
+        suite = load_suite(suite_dir, articles)
+        extractor = Extractor(get_settings())
+        results = run_suite(
+            suite, extractor, provider=provider, record=record, replay=replay,
+            use_cache=not no_cache,
+            progress=lambda a: console.print(f"  {a['id']}: {a['seconds']:.1f} s"
+                                             + (f" [red]{a['error']}[/red]" if a["error"]
+                                                else "")))
+    except (SuiteError, KhabarError, FileNotFoundError) as exc:
+        console.print(f"[red]error:[/red] {getattr(exc, 'message', exc)}")
+        raise typer.Exit(2) from exc
+    write_reports(results, out, {a.id: a.text for a in suite.articles},
+                  {a.id: a.gold for a in suite.articles if a.gold})
+    _print_table(results)
+    console.print(f"reports: {out / 'results.json'}, {out / 'report.md'}, {out / 'report.html'}")
+    if update_baseline:
+        if not reason:
+            console.print("[red]error:[/red] --update-baseline needs --reason")
+            raise typer.Exit(2)
+        baseline.write_text(json.dumps(baseline_from(results, tolerance, reason), indent=1,
+                                       ensure_ascii=False) + "\n", encoding="utf-8")
+        console.print(f"baseline written to {baseline}")
+    if check_baseline:
+        expected = json.loads(baseline.read_text(encoding="utf-8"))
+        problems = find_regressions(results, expected, suite.thresholds)
+        for problem in problems:
+            console.print(f"[red]regression:[/red] {problem}")
+        if problems:
+            raise typer.Exit(1)
+        console.print("baseline check passed")
+
+
+@app.command()
+def compare(a: Annotated[Path, typer.Argument(help="results.json or its folder (before)")],
+            b: Annotated[Path, typer.Argument(help="results.json or its folder (after)")]
+            ) -> None:
+    """Per-metric deltas between two runs."""
+    from evals.report import compare as deltas
+
+    def load(path: Path) -> dict:
+        path = path / "results.json" if path.is_dir() else path
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    ra, rb = load(a), load(b)
+    table = Table(title=f"{ra['provider']} ({ra['prompt_version']}) → "
+                        f"{rb['provider']} ({rb['prompt_version']})")
+    for column in ("metric", "A", "B", "Δ"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    for name, va, vb, delta in deltas(ra, rb):
+        style = "" if delta is None or delta == 0 else ("green" if delta > 0 else "red")
+        table.add_row(name, "–" if va is None else f"{va:.3f}", "–" if vb is None else
+                      f"{vb:.3f}", "–" if delta is None else f"[{style}]{delta:+.3f}[/]"
+                      if style else f"{delta:+.3f}")
+    console.print(table)
