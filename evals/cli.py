@@ -121,3 +121,61 @@ def compare(a: Annotated[Path, typer.Argument(help="results.json or its folder (
                       f"{vb:.3f}", "–" if delta is None else f"[{style}]{delta:+.3f}[/]"
                       if style else f"{delta:+.3f}")
     console.print(table)
+
+
+@app.command()
+def annotate(article: Annotated[Path, typer.Argument(help="The article .txt")],
+             annotation: Annotated[Path, typer.Argument(
+                 help="Hand-written labels: the contract with spans as text, no offsets")],
+             out: Annotated[Path, typer.Option(help="Gold file to write")],
+             annotator: Annotated[str, typer.Option(help="Goes to meta.model")] = "gold"
+             ) -> None:
+    """Find every labelled span in the article and write a gold file with exact offsets."""
+    from evals.annotation import AnnotationError, resolve
+
+    text = article.read_text(encoding="utf-8")
+    try:
+        labels = json.loads(annotation.read_text(encoding="utf-8"))
+        gold = resolve(article.stem, text, labels, annotator)
+    except json.JSONDecodeError as exc:
+        console.print(f"[red]error:[/red] {annotation} is not JSON: {exc}")
+        raise typer.Exit(2) from exc
+    except AnnotationError as exc:
+        for problem in exc.problems:
+            console.print(f"[red]problem:[/red] {problem}", soft_wrap=True)
+        raise typer.Exit(1) from exc
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(gold, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    console.print(f"{out}: {len(gold['entities'])} entities, {len(gold['events'])} events, "
+                  f"{len(gold['quotes'])} quotes, {len(gold['positions'])} positions")
+
+
+@app.command("agreement")
+def agreement_cmd(second: Annotated[Path, typer.Argument(
+                      help="Folder of a second annotator's gold files (same names)")],
+                  suite_dir: Annotated[Path, typer.Option(
+                      "--suite", help="Suite whose gold is the first labelling")] = BUILTIN,
+                  out: Annotated[Optional[Path], typer.Option(
+                      help="Write report.md, report.html and results.json here")] = None
+                  ) -> None:
+    """Score a second, independent labelling against the suite's gold."""
+    from evals.agreement import agreement
+    from evals.report import write_reports
+    from evals.suite import SuiteError, load_suite
+
+    try:
+        suite = load_suite(suite_dir)
+        other = {p.stem: json.loads(p.read_text(encoding="utf-8"))
+                 for p in sorted(second.glob("*.json"))}
+        results = agreement({a.id: a.gold for a in suite.articles if a.gold}, other)
+    except (SuiteError, ValueError, OSError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    _print_table(results)
+    overall = results["overall"]
+    for name, value in overall["fields"].items():
+        console.print(f"  {name}: {value:.2f}")
+    if out is not None:
+        texts = {a.id: a.text for a in suite.articles}
+        write_reports(results, out, texts, {a.id: a.gold for a in suite.articles if a.gold})
+        console.print(f"reports: {out}")

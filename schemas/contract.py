@@ -189,3 +189,15 @@ class ExtractRequest(BaseModel):
         if not value.strip():
             raise ValueError("text is empty: send the article's text in the 'text' field")
         return value
+
+    @field_validator("text", "id", "title", "source", "provider")
+    @classmethod
+    def _valid_unicode(cls, value: str | None) -> str | None:
+        # JSON may carry lone surrogates ("\ud800") that no UTF-8 text can hold.
+        if value is not None:
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise ValueError(f"contains a lone surrogate at character {exc.start}; send "
+                                 "valid UTF-8 text") from exc
+        return value

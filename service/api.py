@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -10,8 +12,10 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from schemas.contract import ExtractionResponse, ExtractRequest
 from service import __version__
@@ -20,6 +24,7 @@ from service.extractor import Extractor
 from service.settings import Settings, get_settings
 
 log = logging.getLogger("khabar.api")
+access = logging.getLogger("khabar.access")
 
 
 def _error(status: int, code: str, message: str, request_id: str,
@@ -32,33 +37,113 @@ def _request_id(request: Request) -> str:
     return getattr(request.state, "request_id", "-")
 
 
-class RequestIdAndSizeLimit(BaseHTTPMiddleware):
-    """Tag every request with an id, and refuse oversized bodies before they are parsed."""
+class Gatekeeper:
+    """What every request passes before the app sees it, as plain ASGI (no body copies).
 
-    def __init__(self, app: Any, max_body_bytes: int):
-        super().__init__(app)
+    Tags the request with an id (the caller's ``x-request-id`` when sane), checks the bearer
+    token when tokens are configured, refuses a body over the cap while it is still arriving
+    (``Content-Length`` or not), and writes one access-log line that carries no article text,
+    token or header.
+    """
+
+    OPEN_PATHS = frozenset({"/healthz"})
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, tokens: list[bytes]):
+        self.app = app
         self.max_body_bytes = max_body_bytes
+        self.tokens = tokens
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        incoming = request.headers.get("x-request-id", "")
+    def _authorized(self, headers: Headers) -> bool:
+        scheme, _, presented = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer":
+            return False
+        candidate = presented.strip().encode("utf-8", "replace")
+        # Compare against every token so the time taken does not say which one nearly matched.
+        return any([hmac.compare_digest(candidate, t) for t in self.tokens])
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = Headers(scope=scope)
+        incoming = headers.get("x-request-id", "")
         request_id = incoming if incoming.isascii() and 0 < len(incoming) <= 64 \
             and incoming.replace("-", "").isalnum() else uuid.uuid4().hex
-        request.state.request_id = request_id
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
-            response: Response = _error(
-                413, "request_too_large",
-                f"the request body is {int(length):,} bytes; the limit is "
-                f"{self.max_body_bytes:,}", request_id)
-        else:
-            response = await call_next(request)
-        response.headers["x-request-id"] = request_id
-        return response
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = {"code": 0}
+
+        async def send_tagged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                MutableHeaders(scope=message)["x-request-id"] = request_id
+            await send(message)
+
+        async def refuse(response: Response) -> None:
+            await response(scope, receive, send_tagged)
+
+        try:
+            if self.tokens and scope["path"] not in self.OPEN_PATHS \
+                    and not self._authorized(headers):
+                await refuse(_error(401, "unauthorized", "a valid bearer token is required "
+                                    "(Authorization: Bearer TOKEN)", request_id,
+                                    {"www-authenticate": "Bearer"}))
+                return
+            media = headers.get("content-type", "").split(";")[0].strip().lower()
+            if scope["method"] in ("POST", "PUT", "PATCH") and media \
+                    and media != "application/json" and not media.endswith("+json"):
+                await refuse(_error(415, "unsupported_media_type", f"the body is sent as "
+                                    f"{media[:60]!r}; send it as application/json", request_id))
+                return
+            length = headers.get("content-length")
+            if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+                await refuse(self._too_large(int(length), request_id))
+                return
+            body = await self._read_body(receive)
+            if body is None:
+                await refuse(self._too_large(None, request_id))
+                return
+            await self.app(scope, _replay(body, receive), send_tagged)
+        finally:
+            access.info("%s %s %s %d %.1fms", request_id, scope["method"], scope["path"],
+                        status["code"], (time.perf_counter() - started) * 1000)
+
+    def _too_large(self, length: int | None, request_id: str) -> JSONResponse:
+        size = f"{length:,} bytes" if length is not None else "over the limit"
+        return _error(413, "request_too_large", f"the request body is {size}; the limit is "
+                      f"{self.max_body_bytes:,} bytes", request_id)
+
+    async def _read_body(self, receive: Receive) -> list[Message] | None:
+        """The body's messages, or None as soon as it grows past the cap."""
+        messages: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                return messages
+            size += len(message.get("body", b""))
+            if size > self.max_body_bytes:
+                return None
+            if not message.get("more_body", False):
+                return messages
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    pending = list(messages)
+
+    async def replayed() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replayed
 
 
 def _validation_message(errors: list[dict[str, Any]]) -> str:
     parts = []
     for err in errors[:5]:
+        if err.get("type") == "json_invalid":
+            parts.append(f"the request body is not valid JSON ({err.get('reason', 'decode error')})")
+            continue
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
         parts.append(f"{where}: {err.get('msg', 'invalid')}".replace("Value error, ", ""))
     return "; ".join(parts)
@@ -71,7 +156,8 @@ def create_app(settings: Settings | None = None, extractor: Extractor | None = N
                   description="Structured extraction from Arabic news, grounded in the source.")
     app.state.extractor = extractor
     # JSON may escape every character as \uXXXX: six bytes a character, plus the envelope.
-    app.add_middleware(RequestIdAndSizeLimit, max_body_bytes=settings.max_chars * 6 + 65_536)
+    app.add_middleware(Gatekeeper, max_body_bytes=settings.max_chars * 6 + 65_536,
+                       tokens=settings.tokens())
 
     @app.exception_handler(KhabarError)
     async def _khabar_error(request: Request, exc: KhabarError) -> JSONResponse:
@@ -80,10 +166,24 @@ def create_app(settings: Settings | None = None, extractor: Extractor | None = N
             if exc.retry_after is not None else None
         return _error(exc.status, exc.code, exc.message, _request_id(request), headers)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            cause = exc.__cause__ or exc.__context__
+            reason = f" ({type(cause).__name__}: {str(cause)[:200]})" if cause else ""
+            message = f"the request body is not valid JSON in UTF-8{reason}"
+        else:
+            message = str(exc.detail)
+        codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+        return _error(exc.status_code, codes.get(exc.status_code, "http_error"), message,
+                      _request_id(request), dict(exc.headers) if exc.headers else None)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")}
-                  for e in exc.errors()]
+                  | ({"reason": str(e["ctx"].get("error"))[:200]}
+                     if e.get("type") == "json_invalid" and isinstance(e.get("ctx"), dict)
+                     else {}) for e in exc.errors()]
         return _error(422, "invalid_request", _validation_message(errors), _request_id(request),
                       detail=errors)
 
@@ -95,11 +195,15 @@ def create_app(settings: Settings | None = None, extractor: Extractor | None = N
 
     @app.post("/extract", response_model=ExtractionResponse,
               responses={413: {"description": "Article or body too large"},
+                         401: {"description": "Missing or invalid bearer token"},
+                         403: {"description": "Provider not allowed per request"},
                          422: {"description": "Invalid request"},
                          502: {"description": "Provider failed or answered invalid output"},
                          503: {"description": "Provider busy; retry after the given delay"},
                          504: {"description": "Provider timed out"}})
     async def extract(body: ExtractRequest) -> ExtractionResponse:
+        if body.provider is not None:
+            extractor.providers.allow(body.provider)
         return await run_in_threadpool(extractor.extract, body)
 
     @app.get("/schema")

@@ -51,7 +51,8 @@ class ResultCache:
 
     @property
     def status(self) -> str:
-        if self._cache is not None:
+        """"ok", "disabled", or what is wrong (the service answers without the cache then)."""
+        if self._cache is not None and self.error is None:
             return "ok"
         return self.error or "disabled"
 
@@ -61,7 +62,7 @@ class ResultCache:
         try:
             raw = self._cache.get(key)
         except Exception as exc:
-            log.warning("cache read failed: %s", exc)
+            self._degrade(f"cache read failed: {exc}")
             return None
         if raw is None:
             return None
@@ -72,7 +73,10 @@ class ResultCache:
                                 completion_tokens=entry["completion_tokens"])
         except (ValueError, KeyError, TypeError, ValidationError) as exc:
             log.warning("dropping unreadable cache entry %s: %s", key[:12], exc)
-            self._cache.delete(key)
+            try:
+                self._cache.delete(key)
+            except Exception as delete_exc:
+                self._degrade(f"cache delete failed: {delete_exc}")
             return None
 
     def set(self, key: str, answer: CachedAnswer) -> None:
@@ -85,8 +89,17 @@ class ResultCache:
                  "completion_tokens": answer.completion_tokens}
         try:
             self._cache.set(key, json.dumps(entry, ensure_ascii=False))
-        except Exception as exc:
-            log.warning("cache write failed: %s", exc)
+        except Exception as exc:  # a full or read-only disk costs the cache, not the answer
+            self._degrade(f"cache write failed: {exc}")
+            return
+        if self.error is not None and self.error.startswith("cache write failed"):
+            log.info("cache writes work again")
+            self.error = None
+
+    def _degrade(self, message: str) -> None:
+        if self.error != message:
+            log.warning("%s; answering without it", message)
+        self.error = message
 
     def close(self) -> None:
         if self._cache is not None:

@@ -22,6 +22,16 @@ class UnknownProvider(InvalidRequest):
     code = "unknown_provider"
 
 
+class ProviderNotAllowed(KhabarError):
+    status = 403
+    code = "provider_not_allowed"
+
+
+class Unauthorized(KhabarError):
+    status = 401
+    code = "unauthorized"
+
+
 class ArticleTooLarge(KhabarError):
     status = 413
     code = "article_too_large"

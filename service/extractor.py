@@ -11,6 +11,7 @@ from schemas.contract import (SCHEMA_VERSION, Article, ExtractionResponse, Extra
 from schemas.draft import Draft
 from service.cache import CachedAnswer, ResultCache, cache_key
 from service.errors import ArticleTooLarge
+from service.leakguard import PromptEchoGuard
 from service.prompting import PromptSet, load_prompts
 from service.providers import ProviderRegistry
 from service.resolver import resolve
@@ -26,6 +27,9 @@ class Extractor:
         self.prompts = prompts or load_prompts(settings.prompts_dir, settings.prompt_name)
         self.cache = cache or ResultCache(settings.cache_dir, enabled=settings.cache_enabled)
         self.providers = ProviderRegistry(settings, self.prompts)
+        self.guard = PromptEchoGuard([self.prompts.system,
+                                      *(e.article for e in self.prompts.examples),
+                                      *(e.output for e in self.prompts.examples)])
 
     def key_for(self, request: ExtractRequest) -> str:
         identity = self.providers.get(request.provider).identity
@@ -54,8 +58,9 @@ class Extractor:
                                   completion_tokens=completion.completion_tokens)
             if use_cache:
                 self.cache.set(key, answer)
-        draft = answer.value
-        assert isinstance(draft, Draft)
+        assert isinstance(answer.value, Draft)
+        screened, withheld = self.guard.screen(answer.value.model_dump(), request.text)
+        draft = Draft.model_validate(screened) if withheld else answer.value
         resolved = resolve(draft, request.text, published=request.published,
                            strict_grounding=request.options.strict_grounding,
                            fuzzy_threshold=self.settings.fuzzy_threshold)
@@ -70,7 +75,7 @@ class Extractor:
                       latency_ms=round((time.perf_counter() - started) * 1000),
                       usage=Usage(prompt_tokens=answer.prompt_tokens,
                                   completion_tokens=answer.completion_tokens),
-                      warnings=resolved.warnings))
+                      warnings=withheld + resolved.warnings))
         log.info("extracted article=%s provider=%s cached=%s latency_ms=%d", article_id[:12],
                  provider.identity.name, cached, response.meta.latency_ms)
         return response

@@ -18,6 +18,12 @@ class Settings(BaseSettings):
 
     # Which model answers: "local", "local:/path/model.gguf" or "openai:MODEL".
     provider: str = "local"
+    # Providers a caller may name per request (comma-separated fnmatch patterns). The deployment's
+    # own provider is always allowed. "local:*" is left out by default: it would let any caller
+    # make the server open a file path of their choosing and load it into memory.
+    request_providers: str = "local,openai:*"
+    # Distinct per-request providers kept built at once (least recently used ones are dropped).
+    provider_pool_size: int = 16
     openai_base_url: str = "https://api.openai.com/v1"
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "KHABAR_OPENAI_API_KEY"))
@@ -37,6 +43,7 @@ class Settings(BaseSettings):
     provider_retries: int = 3
     retry_backoff_s: float = 0.5
     retry_backoff_max_s: float = 8.0
+    # The whole request's deadline with a provider: every attempt and back-off fits inside it.
     request_timeout_s: float = 300.0
 
     # The embedded model.
@@ -54,12 +61,22 @@ class Settings(BaseSettings):
     local_span_choices: bool = True
     local_queue_size: int = 8
 
+    # Bearer tokens accepted by the API (comma-separated); empty means no authentication.
+    api_tokens: SecretStr = SecretStr("")
+
     cache_dir: Path = Path.home() / ".cache" / "khabar"
     cache_enabled: bool = True
     max_chars: int = 50_000
     fuzzy_threshold: float = 85.0
     prompts_dir: Path = PROJECT_ROOT / "prompts"
     prompt_name: str = "extract"
+
+    def tokens(self) -> list[bytes]:
+        raw = self.api_tokens.get_secret_value()
+        return [t.strip().encode("utf-8") for t in raw.split(",") if t.strip()]
+
+    def provider_patterns(self) -> list[str]:
+        return [p.strip() for p in self.request_providers.split(",") if p.strip()]
 
     def sampling(self) -> dict[str, float | int]:
         return {"temperature": self.temperature, "top_p": self.top_p,

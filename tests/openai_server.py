@@ -1,8 +1,10 @@
-"""A small server that speaks the OpenAI chat-completions protocol, for tests.
+"""A small server that speaks the OpenAI chat-completions protocol and injects faults, for tests.
 
 Each request takes the next scripted action (or the default): answer with given content,
-answer with an HTTP error (optionally with ``Retry-After``), or wait first. Every request body
-is recorded so tests can check what Khabar sent over the wire.
+answer with an HTTP error (optionally with ``Retry-After``), wait first (long enough to hang
+past a client's timeout), drop the connection mid-response, or send a body that is not JSON.
+Every request body is recorded so tests can check what Khabar sent over the wire. It listens
+on 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
+from starlette.responses import Response
 
 
 @dataclass
@@ -27,6 +30,12 @@ class Action:
     retry_after: float | None = None
     delay_s: float = 0.0
     finish_reason: str = "stop"
+    drop: bool = False               # start the response, then cut the connection
+    raw_body: str | None = None      # a 200 whose body is this text instead of JSON
+
+
+class _Dropped(Exception):
+    pass
 
 
 def answer(obj: Any) -> Action:
@@ -56,13 +65,20 @@ class OpenAIServer:
             return {"object": "list", "data": [{"id": "test-model", "object": "model"}]}
 
         @app.post("/v1/chat/completions")
-        async def chat(request: Request) -> JSONResponse:
+        async def chat(request: Request) -> Response:
             body = await request.json()
             with self._lock:
                 self.requests.append(body)
             action = self._next()
             if action.delay_s:
                 await asyncio.sleep(action.delay_s)
+            if action.drop:
+                async def cut() -> Any:
+                    yield b'{"id": "chatcmpl-'
+                    raise _Dropped()
+                return StreamingResponse(cut(), media_type="application/json")
+            if action.raw_body is not None:
+                return PlainTextResponse(action.raw_body, media_type="application/json")
             if action.status != 200:
                 headers = {"retry-after": str(action.retry_after)} \
                     if action.retry_after is not None else None

@@ -6,9 +6,11 @@ Specs: ``local`` (the bundled GGUF), ``local:/path/model.gguf`` (any GGUF), ``op
 
 from __future__ import annotations
 
+import fnmatch
 import threading
+from collections import OrderedDict
 
-from service.errors import UnknownProvider
+from service.errors import ProviderNotAllowed, UnknownProvider
 from service.prompting import PromptSet
 from service.providers.base import Completion, Provider, ProviderIdentity
 from service.settings import Settings
@@ -20,7 +22,9 @@ class ProviderRegistry:
     def __init__(self, settings: Settings, prompts: PromptSet):
         self._settings = settings
         self._prompts = prompts
-        self._providers: dict[str, Provider] = {}
+        self._providers: OrderedDict[str, Provider] = OrderedDict()
+        # The deployment's provider and registered ones stay; callers' choices come and go.
+        self._pinned: set[str] = {settings.provider.strip()}
         self._lock = threading.Lock()
 
     def get(self, spec: str | None = None) -> Provider:
@@ -28,12 +32,35 @@ class ProviderRegistry:
         with self._lock:
             if spec not in self._providers:
                 self._providers[spec] = self._build(spec)
+                self._evict()
+            self._providers.move_to_end(spec)
             return self._providers[spec]
+
+    def _evict(self) -> None:
+        # Without a bound, every distinct "openai:NAME" a caller sends would stay in memory.
+        loose = [s for s in self._providers if s not in self._pinned]
+        for spec in loose[:max(0, len(loose) - self._settings.provider_pool_size)]:
+            del self._providers[spec]
+
+    def allow(self, spec: str) -> None:
+        """Refuse a provider a caller names per request unless the deployment allows it."""
+        spec = spec.strip()
+        if spec == self._settings.provider.strip():
+            return
+        kind, _, arg = spec.partition(":")
+        if kind not in ("local", "openai") or (kind == "openai" and not arg):
+            self._build(spec)  # raises the same UnknownProvider message as any other path
+        patterns = self._settings.provider_patterns()
+        if not any(fnmatch.fnmatchcase(spec, p) for p in patterns):
+            raise ProviderNotAllowed(
+                f"provider {spec!r} may not be chosen per request here; allowed: "
+                f"{', '.join(patterns) or 'none'} (KHABAR_REQUEST_PROVIDERS)")
 
     def register(self, spec: str, provider: Provider) -> None:
         """Serve ``spec`` with ``provider`` (recordings, replays, wrappers)."""
         with self._lock:
             self._providers[spec.strip()] = provider
+            self._pinned.add(spec.strip())
 
     def _build(self, spec: str) -> Provider:
         kind, _, arg = spec.partition(":")

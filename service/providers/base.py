@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from service.errors import (InvalidModelOutput, KhabarError, ProviderBusy, ProviderTimeout,
                             ProviderUnavailable)
-from service.providers.retry import retry_after_seconds
+from service.providers.retry import DeadlineExceeded, retry_after_seconds
 
 
 @dataclass
@@ -85,10 +85,18 @@ def as_khabar_error(exc: BaseException, provider: str) -> KhabarError:
         return InvalidModelOutput(f"{provider}: the model's answer was cut off at max_tokens "
                                   "before it formed valid JSON")
     cause = _root_cause(exc)
+    if isinstance(cause, KhabarError):
+        return cause
+    if isinstance(cause, DeadlineExceeded):
+        return ProviderTimeout(f"{provider}: no valid answer within the request deadline "
+                               "(KHABAR_REQUEST_TIMEOUT_S)")
     if isinstance(cause, openai.APITimeoutError):
         return ProviderTimeout(f"{provider}: the model provider did not answer in time")
     if isinstance(cause, openai.APIConnectionError):
         return ProviderUnavailable(f"{provider}: could not connect to the model provider")
+    if isinstance(cause, openai.APIResponseValidationError):
+        return ProviderUnavailable(f"{provider}: the model provider sent a response that is "
+                                   "not valid OpenAI-protocol JSON")
     if isinstance(cause, openai.RateLimitError):
         return ProviderBusy(f"{provider}: the model provider is rate-limiting requests",
                             retry_after=retry_after_seconds(cause) or 1.0)

@@ -24,9 +24,10 @@ from pydantic import BaseModel
 
 from schemas.draft import Draft, draft_with_spans
 from service.candidates import candidate_spans
-from service.errors import ProviderBusy, ProviderUnavailable
+from service.errors import ProviderBusy, ProviderTimeout, ProviderUnavailable
 from service.prompting import PromptSet
 from service.providers.base import Completion, ProviderIdentity, structured_call
+from service.providers.retry import Deadline, DeadlineExceeded
 from service.settings import Settings
 
 
@@ -61,6 +62,7 @@ class LocalProvider:
         self._load_lock = threading.Lock()
         self._run_lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(settings.local_queue_size + 1)
+        self._request = threading.local()  # the deadline of the request this thread serves
         self._load_error: str | None = None
         name = f"local:{model_path}" if model_path else "local"
         model = Path(model_path).name if model_path else "gemma-3-270m-q4_k_m.gguf"
@@ -126,14 +128,29 @@ class LocalProvider:
             else None
         sampling = dict(max_tokens=max_tokens, temperature=temperature, top_p=top_p, seed=seed,
                         grammar=grammar, repeat_penalty=self._settings.local_repeat_penalty)
-        with self._run_lock:
+        deadline: Deadline = getattr(self._request, "deadline", None) or Deadline.after(
+            self._settings.request_timeout_s)
+        # Waiting for the model counts against the deadline, like the generation itself.
+        if not self._run_lock.acquire(timeout=max(0.0, deadline.remaining())):
+            raise ProviderTimeout(f"{self.identity.name}: the embedded model did not become "
+                                  "free before the request deadline (KHABAR_REQUEST_TIMEOUT_S)")
+        try:
             if self._uses_chat_template(llm):
                 out = llm.create_chat_completion(messages=messages, **sampling)
                 text = out["choices"][0]["message"]["content"] or ""
             else:
+                from llama_cpp import StoppingCriteriaList
+
                 prompt = self._prompts.render_transcript(messages)
-                out = llm.create_completion(prompt, stop=["\n### "], **sampling)
+                out = llm.create_completion(
+                    prompt, stop=["\n### "],
+                    stopping_criteria=StoppingCriteriaList([lambda *_: deadline.passed()]),
+                    **sampling)
                 text = out["choices"][0]["text"]
+        finally:
+            self._run_lock.release()
+        if deadline.passed():
+            raise DeadlineExceeded()
         return ChatCompletion.model_validate({
             "id": f"local-{uuid.uuid4().hex}", "object": "chat.completion",
             "created": int(time.time()), "model": self.identity.model,
@@ -148,9 +165,11 @@ class LocalProvider:
             raise ProviderBusy(f"{self.identity.name}: the embedded model is busy with "
                                f"{self._settings.local_queue_size} queued requests",
                                retry_after=5.0)
+        self._request.deadline = Deadline.after(self._settings.request_timeout_s)
         try:
             return structured_call(self._create, self.identity, messages, response_model,
                                    max_retries=self._settings.max_retries,
                                    **self._settings.sampling())
         finally:
+            self._request.deadline = None
             self._slots.release()

@@ -7,7 +7,7 @@ import openai
 from pydantic import BaseModel
 
 from service.providers.base import Completion, ProviderIdentity, structured_call
-from service.providers.retry import with_transient_retries
+from service.providers.retry import Deadline, with_transient_retries
 from service.settings import Settings
 
 _MODES = {"json_schema": instructor.Mode.JSON_SCHEMA, "json": instructor.Mode.JSON}
@@ -20,11 +20,6 @@ class OpenAICompatProvider:
         # Local servers take any key; the client insists on one being set.
         self._client = openai.OpenAI(base_url=settings.openai_base_url, api_key=key or "unused",
                                      timeout=settings.request_timeout_s, max_retries=0)
-        create = with_transient_retries(self._client.chat.completions.create,
-                                        attempts=settings.provider_retries,
-                                        initial=settings.retry_backoff_s,
-                                        maximum=settings.retry_backoff_max_s)
-        self._create = instructor.patch(create=create, mode=_MODES[settings.openai_mode])
         self.identity = ProviderIdentity(name=f"openai:{model}", model=model,
                                          sampling=settings.sampling(),
                                          endpoint=f"{settings.openai_base_url}#{settings.openai_mode}")
@@ -35,6 +30,13 @@ class OpenAICompatProvider:
 
     def complete(self, messages: list[dict[str, str]], response_model: type[BaseModel]
                  ) -> Completion:
-        return structured_call(self._create, self.identity, messages, response_model,
+        # One deadline covers every HTTP attempt, back-off and re-ask of this request.
+        s = self._settings
+        create = with_transient_retries(self._client.chat.completions.create,
+                                        attempts=s.provider_retries, initial=s.retry_backoff_s,
+                                        maximum=s.retry_backoff_max_s,
+                                        deadline=Deadline.after(s.request_timeout_s))
+        patched = instructor.patch(create=create, mode=_MODES[s.openai_mode])
+        return structured_call(patched, self.identity, messages, response_model,
                                max_retries=self._settings.max_retries, model=self.identity.model,
                                **self._settings.sampling())

@@ -1,16 +1,21 @@
 """Retrying transient provider failures: timeouts, dropped connections, 429 and 5xx.
 
 Backoff is exponential with jitter and bounded; a ``Retry-After`` header from the provider is
-honoured (up to the cap) because a rate limiter knows better than our guess.
+honoured because a rate limiter knows better than our guess. Everything runs
+inside one deadline per request: an attempt gets only the time that is left, and no retry
+starts that could not finish in time.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import openai
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity import (RetryCallState, Retrying, retry_if_exception, stop_after_attempt,
+                      stop_before_delay)
 from tenacity.wait import wait_base, wait_exponential_jitter
 
 T = TypeVar("T")
@@ -47,17 +52,56 @@ class _WaitHonouringRetryAfter(wait_base):
         hinted = retry_after_seconds(outcome.exception() if outcome else None)
         if hinted is None:
             return backoff
-        return min(max(hinted, backoff), self._maximum)
+        # The provider's own hint wins over our cap; the request deadline still bounds it
+        # (a retry that would start after the deadline is not made).
+        return max(hinted, backoff)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A point on the monotonic clock by which a request must be answered."""
+
+    at: float
+
+    @classmethod
+    def after(cls, seconds: float) -> Deadline:
+        return cls(time.monotonic() + seconds)
+
+    def remaining(self) -> float:
+        return self.at - time.monotonic()
+
+    def passed(self) -> bool:
+        return self.remaining() <= 0
+
+
+class DeadlineExceeded(Exception):
+    """The request's deadline passed before the provider answered."""
 
 
 def with_transient_retries(fn: Callable[..., T], *, attempts: int, initial: float,
-                           maximum: float) -> Callable[..., T]:
-    """``fn`` retried on transient provider failures; the last failure is re-raised."""
+                           maximum: float, deadline: Deadline | None = None
+                           ) -> Callable[..., T]:
+    """``fn`` retried on transient provider failures; the last failure is re-raised.
+
+    With a ``deadline``, each attempt is passed ``timeout=`` the time left, and retrying stops
+    before a back-off would cross it.
+    """
 
     def call(*args: Any, **kwargs: Any) -> T:
-        retrying = Retrying(stop=stop_after_attempt(max(1, attempts)),
-                            wait=_WaitHonouringRetryAfter(initial, maximum),
+        stop = stop_after_attempt(max(1, attempts))
+        if deadline is not None:
+            stop = stop | stop_before_delay(max(0.0, deadline.remaining()))
+        retrying = Retrying(stop=stop, wait=_WaitHonouringRetryAfter(initial, maximum),
                             retry=retry_if_exception(is_transient), reraise=True)
-        return retrying(fn, *args, **kwargs)
+
+        def attempt(*a: Any, **kw: Any) -> T:
+            if deadline is not None:
+                left = deadline.remaining()
+                if left <= 0:
+                    raise DeadlineExceeded()
+                kw["timeout"] = left
+            return fn(*a, **kw)
+
+        return retrying(attempt, *args, **kwargs)
 
     return call
