@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -13,7 +14,8 @@ from rich.table import Table
 from evals.scoring import KINDS
 
 app = typer.Typer(help="Run eval suites and compare runs.", no_args_is_help=True)
-console = Console()
+# Wide enough for the per-kind table when the output is a log file rather than a terminal.
+console = Console(width=None if sys.stdout.isatty() else 150)
 BUILTIN = Path(__file__).resolve().parent / "suites" / "sco"
 BASELINE = Path(__file__).resolve().parent / "baseline.json"
 

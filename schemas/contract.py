@@ -7,8 +7,10 @@ under ``evals/`` validate against it.
 
 from __future__ import annotations
 
+import re
+
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -168,11 +170,19 @@ class ExtractOptions(BaseModel):
         "in the article instead of returning them with grounding 'none'.")
 
 
+# Something other than whitespace. Spelled out (Python's str.isspace set) rather than as \\S,
+# whose meaning differs between Python and the ECMA-262 regexes JSON Schema clients use.
+NOT_BLANK = r"[^\t\n\v\f\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+
+
 class ExtractRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # The patterns put in the published schema what the validators below enforce, so that
+    # clients (and schema-driven fuzzers) know a blank text or a made-up provider is refused.
     text: str = Field(description="The article, UTF-8. Offsets in the response index this "
-                      "exact string.")
+                      "exact string. Must contain something other than whitespace.",
+                      json_schema_extra={"pattern": NOT_BLANK})
     id: str | None = Field(default=None, max_length=256)
     title: str | None = Field(default=None, max_length=2000)
     published: dt.date | None = Field(
@@ -180,13 +190,14 @@ class ExtractRequest(BaseModel):
     source: str | None = Field(default=None, max_length=2000)
     provider: str | None = Field(
         default=None, max_length=500,
-        description="Provider override: 'local', 'local:/path/model.gguf' or 'openai:MODEL'.")
+        description="Provider override: 'local', 'local:/path/model.gguf' or 'openai:MODEL'.",
+        json_schema_extra={"pattern": r"^(local(:.+)?|openai:.+)$"})
     options: ExtractOptions = Field(default_factory=ExtractOptions)
 
     @field_validator("text")
     @classmethod
     def _text_not_blank(cls, value: str) -> str:
-        if not value.strip():
+        if not re.search(NOT_BLANK, value):
             raise ValueError("text is empty: send the article's text in the 'text' field")
         return value
 
@@ -201,3 +212,17 @@ class ExtractRequest(BaseModel):
                 raise ValueError(f"contains a lone surrogate at character {exc.start}; send "
                                  "valid UTF-8 text") from exc
         return value
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="Stable machine-readable reason, e.g. 'provider_timeout'.")
+    message: str = Field(description="What went wrong, in words a person can act on.")
+    request_id: str = Field(description="Also in the x-request-id header and the logs.")
+    detail: list[dict[str, Any]] | None = Field(
+        default=None, description="Per-field problems, for 422 validation errors.")
+
+
+class ErrorResponse(BaseModel):
+    """The body of every non-2xx answer."""
+
+    error: ErrorBody

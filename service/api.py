@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import os
 import logging
 import time
 import uuid
@@ -17,7 +18,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from schemas.contract import ExtractionResponse, ExtractRequest
+from schemas.contract import ErrorResponse, ExtractionResponse, ExtractRequest
 from service import __version__
 from service.errors import KhabarError
 from service.extractor import Extractor
@@ -105,8 +106,9 @@ class Gatekeeper:
                 return
             await self.app(scope, _replay(body, receive), send_tagged)
         finally:
-            access.info("%s %s %s %d %.1fms", request_id, scope["method"], scope["path"],
-                        status["code"], (time.perf_counter() - started) * 1000)
+            access.info("%s %s %s %d %.1fms worker=%d", request_id, scope["method"],
+                        scope["path"], status["code"], (time.perf_counter() - started) * 1000,
+                        os.getpid())
 
     def _too_large(self, length: int | None, request_id: str) -> JSONResponse:
         size = f"{length:,} bytes" if length is not None else "over the limit"
@@ -136,6 +138,24 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
         return pending.pop(0) if pending else await receive()
 
     return replayed
+
+
+_ERROR_MEANINGS = {
+    400: "The body is not JSON in UTF-8",
+    401: "Missing or invalid bearer token (when KHABAR_API_TOKENS is set)",
+    403: "This provider may not be chosen per request (KHABAR_REQUEST_PROVIDERS)",
+    413: "Article or request body too large",
+    415: "The body is not sent as application/json",
+    422: "Invalid request: a field is missing, of the wrong type or out of range",
+    502: "The provider failed, or answered output that stayed invalid after re-asking",
+    503: "The provider is busy or rate-limited; retry after the Retry-After delay",
+    504: "The provider did not answer before the request deadline",
+}
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": ErrorResponse, "description": _ERROR_MEANINGS[status]}
+            for status in statuses}
 
 
 def _validation_message(errors: list[dict[str, Any]]) -> str:
@@ -193,25 +213,19 @@ def create_app(settings: Settings | None = None, extractor: Extractor | None = N
         return _error(500, "internal_error", "the service failed unexpectedly; quote the "
                       "request id when reporting it", _request_id(request))
 
-    @app.post("/extract", response_model=ExtractionResponse,
-              responses={413: {"description": "Article or body too large"},
-                         401: {"description": "Missing or invalid bearer token"},
-                         403: {"description": "Provider not allowed per request"},
-                         422: {"description": "Invalid request"},
-                         502: {"description": "Provider failed or answered invalid output"},
-                         503: {"description": "Provider busy; retry after the given delay"},
-                         504: {"description": "Provider timed out"}})
+    @app.post("/extract", response_model=ExtractionResponse, responses=_errors(
+        400, 401, 403, 413, 415, 422, 502, 503, 504))
     async def extract(body: ExtractRequest) -> ExtractionResponse:
         if body.provider is not None:
             extractor.providers.allow(body.provider)
         return await run_in_threadpool(extractor.extract, body)
 
-    @app.get("/schema")
+    @app.get("/schema", responses=_errors(401))
     async def schema() -> dict[str, Any]:
         """JSON Schema of the ``/extract`` response (contract version 1)."""
         return ExtractionResponse.model_json_schema()
 
-    @app.get("/healthz")
+    @app.get("/healthz", responses={503: {"description": "The provider cannot serve"}})
     async def healthz() -> JSONResponse:
         try:
             provider = extractor.providers.get()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -22,10 +23,27 @@ def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> 
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
+def _log_config(level: int = logging.INFO) -> dict[str, Any]:
+    """uvicorn's logging plus Khabar's own loggers, applied in every worker process."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["khabar"] = {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    config["handlers"]["khabar"] = {"class": "logging.StreamHandler", "formatter": "khabar",
+                                    "stream": "ext://sys.stderr"}
+    config["loggers"]["khabar"] = {"handlers": ["khabar"], "level": logging.getLevelName(level),
+                                 "propagate": False}
+    return config
+
+
 @app.command()
 def serve(host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
-          preload: Annotated[bool, typer.Option(help="Load the model before serving")] = True
+          workers: Annotated[int, typer.Option(min=1, help="Worker processes; they share the "
+                                               "cache directory, and each loads its own "
+                                               "embedded model")] = 1,
+          preload: Annotated[bool, typer.Option(help="Load the model before serving "
+                                                "(single worker)")] = True
           ) -> None:
     """Start the HTTP service."""
     import uvicorn
@@ -33,13 +51,18 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on")] = "1
     from service.api import create_app
     from service.settings import get_settings
 
+    if workers > 1:
+        # Each worker builds its own app (and provider) from the same KHABAR_* settings.
+        uvicorn.run("service.api:create_app", factory=True, host=host, port=port,
+                    workers=workers, log_config=_log_config(logging.getLogger().level))
+        return
     application = create_app(get_settings())
     if preload:
         provider = application.state.extractor.providers.get()
         load = getattr(provider, "load", None)
         if load is not None:
             load()
-    uvicorn.run(application, host=host, port=port)
+    uvicorn.run(application, host=host, port=port, log_config=_log_config(logging.getLogger().level))
 
 
 @app.command()

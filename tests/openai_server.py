@@ -16,6 +16,7 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -46,6 +47,9 @@ def answer(obj: Any) -> Action:
 class OpenAIServer:
     default: Action = field(default_factory=lambda: Action(status=500))
     script: deque[Action] = field(default_factory=deque)
+    # When set, unscripted requests take its action instead of ``default`` (random latency
+    # and faults for load tests).
+    chooser: Callable[[], Action] | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -55,7 +59,9 @@ class OpenAIServer:
 
     def _next(self) -> Action:
         with self._lock:
-            return self.script.popleft() if self.script else self.default
+            if self.script:
+                return self.script.popleft()
+        return self.chooser() if self.chooser is not None else self.default
 
     def app(self) -> FastAPI:
         app = FastAPI()
