@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -120,8 +121,15 @@ def summarize(counts: dict[str, Counts], fields: dict[str, FieldTally], grounded
 
 
 # Similarities --------------------------------------------------------------------------------
+@lru_cache(maxsize=65_536)
+def _normalized(name: str) -> str:
+    # Names recur across the similarity matrix and across articles; normalise each once.
+    return normalize(name)
+
+
 def _forms(entity: dict[str, Any]) -> list[str]:
-    return [f for f in {normalize(n) for n in [entity["name"], *entity.get("aliases", [])]} if f]
+    return [f for f in {_normalized(n) for n in [entity["name"], *entity.get("aliases", [])]}
+            if f]
 
 
 def entity_similarity(gold: dict[str, Any], pred: dict[str, Any]) -> float:

@@ -8,8 +8,10 @@ a shape it can finish within ``max_tokens``.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
-from typing import Annotated, Literal
+from functools import lru_cache
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
@@ -83,6 +85,21 @@ class Draft(_Draft):
     events: list[DraftEvent] = Field(default_factory=list, max_length=12)
     quotes: list[DraftQuote] = Field(default_factory=list, max_length=12)
     positions: list[DraftPosition] = Field(default_factory=list, max_length=12)
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        # instructor asks for the schema on every call, and building it costs more CPU than
+        # the rest of a request; it only changes with the class. A copy, as callers edit it.
+        try:
+            return copy.deepcopy(_json_schema(cls, args, tuple(sorted(kwargs.items()))))
+        except TypeError:  # an unhashable argument: build it afresh
+            return super().model_json_schema(*args, **kwargs)
+
+
+@lru_cache(maxsize=32)
+def _json_schema(cls: type[Draft], args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]
+                 ) -> dict[str, Any]:
+    return BaseModel.model_json_schema.__func__(cls, *args, **dict(kwargs))  # type: ignore[attr-defined]
 
 
 def draft_with_spans(choices: Sequence[str]) -> type[Draft]:

@@ -215,10 +215,13 @@ def create_app(settings: Settings | None = None, extractor: Extractor | None = N
 
     @app.post("/extract", response_model=ExtractionResponse, responses=_errors(
         400, 401, 403, 413, 415, 422, 502, 503, 504))
-    async def extract(body: ExtractRequest) -> ExtractionResponse:
+    async def extract(body: ExtractRequest) -> Response:
         if body.provider is not None:
             extractor.providers.allow(body.provider)
-        return await run_in_threadpool(extractor.extract, body)
+        result = await run_in_threadpool(extractor.extract, body)
+        # The extractor's result is already a validated ExtractionResponse; serialising it
+        # directly spares FastAPI's second validation pass (a third of a cache hit's time).
+        return Response(result.model_dump_json(), media_type="application/json")
 
     @app.get("/schema", responses=_errors(401))
     async def schema() -> dict[str, Any]:

@@ -54,7 +54,8 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on")] = "1
     if workers > 1:
         # Each worker builds its own app (and provider) from the same KHABAR_* settings.
         uvicorn.run("service.api:create_app", factory=True, host=host, port=port,
-                    workers=workers, log_config=_log_config(logging.getLogger().level))
+                    workers=workers, log_config=_log_config(logging.getLogger().level),
+                    access_log=False)
         return
     application = create_app(get_settings())
     if preload:
@@ -62,7 +63,8 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on")] = "1
         load = getattr(provider, "load", None)
         if load is not None:
             load()
-    uvicorn.run(application, host=host, port=port, log_config=_log_config(logging.getLogger().level))
+    uvicorn.run(application, host=host, port=port,
+                log_config=_log_config(logging.getLogger().level), access_log=False)
 
 
 @app.command()

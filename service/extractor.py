@@ -76,6 +76,8 @@ class Extractor:
                       usage=Usage(prompt_tokens=answer.prompt_tokens,
                                   completion_tokens=answer.completion_tokens),
                       warnings=withheld + resolved.warnings))
-        log.info("extracted article=%s provider=%s cached=%s latency_ms=%d", article_id[:12],
-                 provider.identity.name, cached, response.meta.latency_ms)
+        # Hits are the bulk of the traffic and the access log already has one line each.
+        log.log(logging.DEBUG if cached else logging.INFO,
+                "extracted article=%s provider=%s cached=%s latency_ms=%d", article_id[:12],
+                provider.identity.name, cached, response.meta.latency_ms)
         return response

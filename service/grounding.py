@@ -10,11 +10,12 @@ grounded span; ``grounding`` says how the match was made.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from rapidfuzz import fuzz
 
-from service.normalize import normalize_with_map
+from service.normalize import normalize, normalize_with_map
 
 Grounding = Literal["exact", "fuzzy", "none"]
 
@@ -37,7 +38,16 @@ class ArticleIndex:
         self.text = text
         self.fuzzy_threshold = fuzzy_threshold
         self.min_fuzzy_chars = min_fuzzy_chars
-        self.norm, self._map = normalize_with_map(text)
+
+    # Both built on first need. The offset map is the costly one, and when every needle is
+    # found verbatim it is never built.
+    @cached_property
+    def norm(self) -> str:
+        return normalize(self.text)
+
+    @cached_property
+    def _map(self) -> list[int]:
+        return normalize_with_map(self.text)[1]
 
     def _span(self, norm_start: int, norm_end: int) -> tuple[int, int]:
         return self._map[norm_start], self._map[norm_end - 1] + 1

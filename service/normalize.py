@@ -8,6 +8,7 @@ came from, so :func:`normalize_with_map` returns that index alongside the folded
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import pyarabic.araby as araby
@@ -39,10 +40,19 @@ def _table() -> dict[int, str]:
     return table
 
 
+# Folded form of every character seen so far: one dict look-up per character on the hot path.
+# Bounded so that text crafted to contain every code point cannot grow it without end.
+_FOLDED: dict[str, str] = {}
+_FOLDED_MAX = 65_536
+
+
 def _fold(ch: str) -> str:
-    if ch.isspace():
-        return " "
-    return _table().get(ord(ch), ch).lower()
+    folded = _FOLDED.get(ch)
+    if folded is None:
+        folded = " " if ch.isspace() else _table().get(ord(ch), ch).lower()
+        if len(_FOLDED) < _FOLDED_MAX:
+            _FOLDED[ch] = folded
+    return folded
 
 
 def normalize_with_map(text: str) -> tuple[str, list[int]]:
@@ -53,22 +63,44 @@ def normalize_with_map(text: str) -> tuple[str, list[int]]:
     """
     out: list[str] = []
     index: list[int] = []
+    folded_of = _FOLDED.get
+    last = " "  # so leading whitespace is dropped
     for i, ch in enumerate(text):
-        folded = _fold(ch)
+        folded = folded_of(ch)
+        if folded is None:
+            folded = _fold(ch)
         if not folded:
             continue
         if folded == " ":
-            if not out or out[-1] == " ":
+            if last == " ":
                 continue
-        for piece in folded:
-            out.append(piece)
+        out.append(folded)
+        if len(folded) == 1:
             index.append(i)
+        else:
+            index.extend([i] * len(folded))
+        last = folded[-1]
     if out and out[-1] == " ":
         out.pop()
         index.pop()
     return "".join(out), index
 
 
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table that folds each code point the first time it is met."""
+
+    def __missing__(self, code: int) -> str:
+        folded = _fold(chr(code))
+        if len(self) < _FOLDED_MAX:
+            self[code] = folded
+        return folded
+
+
+_TRANSLATE = _FoldTable()
+_SPACES = re.compile(" {2,}")
+
+
 def normalize(text: str) -> str:
-    """The normalised form of ``text`` (see module doc)."""
-    return normalize_with_map(text)[0]
+    """The normalised form of ``text`` (see module doc); same result as
+    ``normalize_with_map(text)[0]``, without building the map."""
+    return _SPACES.sub(" ", text.translate(_TRANSLATE)).strip(" ")

@@ -70,6 +70,12 @@ class OpenAIServer:
         async def models() -> dict[str, Any]:
             return {"object": "list", "data": [{"id": "test-model", "object": "model"}]}
 
+        @app.get("/_requests/last")
+        async def last_request() -> Any:
+            """What the last chat call carried (for benchmarks that run this server apart)."""
+            with self._lock:
+                return self.requests[-1] if self.requests else None
+
         @app.post("/v1/chat/completions")
         async def chat(request: Request) -> Response:
             body = await request.json()
