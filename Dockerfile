@@ -12,6 +12,8 @@ COPY --chown=khabar:khabar pyproject.toml README.md ./
 COPY --chown=khabar:khabar schemas schemas
 COPY --chown=khabar:khabar service service
 COPY --chown=khabar:khabar prompts prompts
+# The CLI carries the eval commands (khabar evals ...), and the suite is useful in the image.
+COPY --chown=khabar:khabar evals evals
 RUN pip install --no-cache-dir -e .
 
 USER khabar

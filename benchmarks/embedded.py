@@ -184,11 +184,11 @@ def main() -> dict[str, Any]:
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "evals/suites/sco/articles"
     rows = compare(folder)
     print("| article | Khabar s | direct s | model calls | prompt tok | completion tok "
-          "| tok/s (Khabar) | Khabar overhead |")
+          "(Khabar / direct) | tok/s (Khabar) | Khabar overhead |")
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['article']} | {r['khabar_s']:.1f} | {r['direct_s']:.1f} | {r['calls']} | "
-              f"{r['prompt_tokens']} | {r['completion_tokens']} | "
+              f"{r['prompt_tokens']} | {r['completion_tokens']} / {r['direct_tokens']} | "
               f"{r['completion_tokens'] / r['khabar_s']:.1f} | {r['overhead'] * 100:+.1f}% |")
     total_k = sum(r["khabar_s"] for r in rows)
     total_d = sum(r["direct_s"] for r in rows)

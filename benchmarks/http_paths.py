@@ -160,8 +160,7 @@ def measure(workers: int = 1) -> dict[str, Any]:
     return {"hits": hits, "misses": miss}
 
 
-def main(workers: Annotated[int, typer.Option()] = 1) -> None:
-    figures = measure(workers)
+def report(figures: dict[str, Any]) -> None:
     print("| cache hit via HTTP | p50 ms | p99 ms | requests/s |")
     print("|---|---|---|---|")
     for row in figures["hits"]:
@@ -173,6 +172,10 @@ def main(workers: Annotated[int, typer.Option()] = 1) -> None:
     print(f"32 concurrent misses: all done in {m['concurrent_32_wall_ms']:.0f} ms = "
           f"{m['concurrent_ratio']:.2f} x one miss (32 concurrent direct calls of the provider: "
           f"{m['direct_32_wall_ms']:.0f} ms)")
+
+
+def main(workers: Annotated[int, typer.Option()] = 1) -> None:
+    report(measure(workers))
 
 
 if __name__ == "__main__":

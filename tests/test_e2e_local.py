@@ -11,7 +11,9 @@ import httpx
 import jsonschema
 import pytest
 
+from schemas.contract import ExtractRequest
 from service.api import create_app
+from service.extractor import Extractor
 from service.settings import Settings
 from tests.conftest import ARTICLES, article
 from tests.servers import serve
@@ -57,3 +59,25 @@ def test_the_cli_prints_the_same_contract_json(settings: Settings, tmp_path: Pat
     body = json.loads(done.stdout)
     assert body["schema_version"] == "1"
     assert body["article"]["published"] == "2021-07-14"
+
+
+def test_an_answer_does_not_depend_on_what_the_model_read_before(settings: Settings) -> None:
+    # The shared prompt prefix stays in the KV cache between requests; the answer for an
+    # article must be the same whether it comes first, after another article, or after the
+    # prefix was evaluated at start-up.
+    first = "استقبل الرئيس الكازاخستاني في أستانا وزير الخارجية الصيني وبحث معه قمة منظمة شنغهاي."
+    other = "أعلنت وزارة الخارجية الهندية أن رئيس الوزراء سيزور موسكو الأسبوع المقبل."
+    local = settings.model_copy(update={"provider": "local", "request_timeout_s": 600.0})
+
+    def answer(extractor: Extractor, text: str) -> dict:
+        return extractor.extract(ExtractRequest(text=text, options={"use_cache": False})
+                                 ).model_dump(exclude={"meta"})
+
+    cold = Extractor(local)
+    alone = answer(cold, first)
+    answer(cold, other)
+    assert answer(cold, first) == alone
+
+    warm = Extractor(local)
+    warm.providers.get().load()  # type: ignore[attr-defined]
+    assert answer(warm, first) == alone

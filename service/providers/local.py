@@ -64,6 +64,7 @@ class LocalProvider:
         self._slots = threading.BoundedSemaphore(settings.local_queue_size + 1)
         self._request = threading.local()  # the deadline of the request this thread serves
         self._load_error: str | None = None
+        self._prefix: list[int] | None = None
         name = f"local:{model_path}" if model_path else "local"
         model = Path(model_path).name if model_path else "gemma-3-270m-q4_k_m.gguf"
         sampling = {**settings.sampling(), "grammar": settings.local_grammar,
@@ -101,8 +102,56 @@ class LocalProvider:
         return self._llm
 
     def load(self) -> None:
-        """Load the model now rather than on the first request."""
-        self._model()
+        """Load the model now rather than on the first request, with the prompt's shared
+        prefix (system text and few-shot examples) already evaluated into the KV cache."""
+        llm = self._model()
+        if not self._uses_chat_template(llm):
+            with self._run_lock:
+                self._prefix_ready(llm, self._prefix_tokens(llm))
+
+    # The shared prompt prefix ---------------------------------------------------------------
+    # Every article's prompt starts with the same ~1,600 tokens. Evaluated once and kept in the
+    # KV cache, they are not evaluated again (8 s of prompt evaluation becomes 3 s on 2 cores).
+    # The prefix is always evaluated the same way (alone, from an empty cache) and the cache
+    # is cut back to it before each request: floating-point results depend on how tokens are
+    # batched, and without this an answer would depend on which article came before it.
+    _ARTICLE_MARK = "\u0000khabar-article\u0000"
+
+    def _tokens(self, llm: Any, text: str) -> list[int]:
+        # What llama-cpp-python's create_completion does with a string prompt.
+        bos = [llm.token_bos()] if llm._model.add_bos_token() else []
+        return bos + llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+    def _prefix_tokens(self, llm: Any) -> list[int]:
+        if self._prefix is None:
+            rendered = self._prompts.render_transcript(self._prompts.messages(self._ARTICLE_MARK))
+            self._prefix = self._tokens(llm, rendered.split(self._ARTICLE_MARK)[0])
+        return self._prefix
+
+    def _prefix_ready(self, llm: Any, prefix: list[int]) -> None:
+        """Ensure the KV cache holds exactly ``prefix``, evaluated on its own."""
+        n = len(prefix)
+        if llm.n_tokens < n or llm.input_ids[:n].tolist() != prefix:
+            llm.reset()
+            llm.eval(prefix)
+        llm._ctx.kv_cache_seq_rm(-1, n, -1)
+        llm.n_tokens = n
+
+    def _prompt_tokens(self, llm: Any, prompt: str) -> list[int]:
+        """The prompt as tokens, with the KV cache cut back to the part it shares with the
+        canonical prefix, so the rest is evaluated the same way whatever ran before."""
+        tokens = self._tokens(llm, prompt)
+        prefix = self._prefix_tokens(llm)
+        self._prefix_ready(llm, prefix)
+        shared = 0
+        for a, b in zip(prefix, tokens[:-1]):
+            if a != b:
+                break
+            shared += 1
+        if shared < len(prefix):
+            llm._ctx.kv_cache_seq_rm(-1, shared, -1)
+            llm.n_tokens = shared
+        return tokens
 
     def ready(self) -> tuple[bool, str]:
         if self._llm is not None:
@@ -141,7 +190,7 @@ class LocalProvider:
             else:
                 from llama_cpp import StoppingCriteriaList
 
-                prompt = self._prompts.render_transcript(messages)
+                prompt = self._prompt_tokens(llm, self._prompts.render_transcript(messages))
                 out = llm.create_completion(
                     prompt, stop=["\n### "],
                     stopping_criteria=StoppingCriteriaList([lambda *_: deadline.passed()]),
