@@ -10,6 +10,7 @@ import jinja2
 
 from evals.runner import flat_metrics
 from evals.scoring import KINDS
+from service.visualization import segments
 
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -59,17 +60,8 @@ class Run:
 
 def highlight(text: str, spans: list[tuple[int, int, str, str]]) -> list[Run]:
     """Cut ``text`` into runs, each carrying the (kind, note) of every span covering it."""
-    cuts = {0, len(text)}
-    for start, end, _, _ in spans:
-        if 0 <= start < end <= len(text):
-            cuts.update((start, end))
-    points = sorted(cuts)
-    runs = []
-    for a, b in zip(points, points[1:]):
-        covering = [(k, n) for s, e, k, n in spans if s <= a and b <= e and s >= 0]
-        runs.append(Run(text[a:b], sorted({k for k, _ in covering}),
-                        [n for _, n in covering]))
-    return runs
+    return [Run(seg.text, seg.kinds, seg.notes)
+            for seg in segments(text, [(s, e, kind, "", note) for s, e, kind, note in spans])]
 
 
 def _side_spans(doc: dict[str, Any] | None, matched: dict[str, set[int]], miss: str

@@ -3,26 +3,30 @@
 from __future__ import annotations
 
 import hmac
-import os
 import logging
+import os
 import time
 import uuid
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import ValidationError
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from schemas.contract import ErrorResponse, ExtractionResponse, ExtractRequest
+from schemas.contract import NOT_BLANK, ErrorResponse, ExtractionResponse, ExtractRequest
 from service import __version__
 from service.errors import KhabarError
 from service.extractor import Extractor
 from service.settings import Settings, get_settings
+from service.visualization import review_page
 
 log = logging.getLogger("khabar.api")
 access = logging.getLogger("khabar.access")
@@ -91,7 +95,8 @@ class Gatekeeper:
                                     {"www-authenticate": "Bearer"}))
                 return
             media = headers.get("content-type", "").split(";")[0].strip().lower()
-            if scope["method"] in ("POST", "PUT", "PATCH") and media \
+            form_ok = scope["path"] == "/view" and media == "application/x-www-form-urlencoded"
+            if scope["method"] in ("POST", "PUT", "PATCH") and media and not form_ok \
                     and media != "application/json" and not media.endswith("+json"):
                 await refuse(_error(415, "unsupported_media_type", f"the body is sent as "
                                     f"{media[:60]!r}; send it as application/json", request_id))
@@ -153,9 +158,36 @@ _ERROR_MEANINGS = {
 }
 
 
-def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+def _errors(*statuses: int, json_only: bool = False) -> dict[int | str, dict[str, Any]]:
+    if json_only:
+        # On a route that answers HTML, errors are still JSON: say so rather than let the
+        # route's media type be assumed.
+        return {status: {"description": _ERROR_MEANINGS[status], "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}}
+            for status in statuses}
     return {status: {"model": ErrorResponse, "description": _ERROR_MEANINGS[status]}
             for status in statuses}
+
+
+_FORM = Path(__file__).parent / "templates" / "view_form.html.jinja"
+
+
+async def _view_request(request: Request) -> ExtractRequest:
+    """The request for ``POST /view``: JSON as for ``/extract``, or the form's fields."""
+    raw = await request.body()
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if media == "application/x-www-form-urlencoded":
+            fields = {k: v[0] for k, v in parse_qs(raw.decode("utf-8"), keep_blank_values=True)
+                      .items() if k in ("text", "published", "title", "id") and v}
+            if not fields.get("published"):
+                fields.pop("published", None)
+            return ExtractRequest.model_validate(fields)
+        return ExtractRequest.model_validate_json(raw)
+    except UnicodeDecodeError as exc:
+        raise StarletteHTTPException(400) from exc
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from exc
 
 
 def _validation_message(errors: list[dict[str, Any]]) -> str:
@@ -222,6 +254,28 @@ def create_app(settings: Settings | None = None, extractor: Extractor | None = N
         # The extractor's result is already a validated ExtractionResponse; serialising it
         # directly spares FastAPI's second validation pass (a third of a cache hit's time).
         return Response(result.model_dump_json(), media_type="application/json")
+
+    @app.get("/view", response_class=HTMLResponse, responses=_errors(401, json_only=True))
+    async def view_form() -> HTMLResponse:
+        """A page to paste an article into; it posts to ``POST /view``."""
+        return HTMLResponse(_FORM.read_text(encoding="utf-8"))
+
+    @app.post("/view", response_class=HTMLResponse, responses=_errors(
+        400, 401, 403, 413, 415, 422, 502, 503, 504, json_only=True),
+        openapi_extra={"requestBody": {"required": True, "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/ExtractRequest"}},
+            "application/x-www-form-urlencoded": {"schema": {
+                "type": "object", "required": ["text"],
+                "properties": {"text": {"type": "string", "pattern": NOT_BLANK},
+                               "published": {"type": "string", "format": "date"}}}}}}})
+    async def view(request: Request) -> HTMLResponse:
+        """Extract an article (as ``/extract`` does) and answer with its review page: the text
+        right to left, every grounded span highlighted, each record a click away."""
+        body = await _view_request(request)
+        if body.provider is not None:
+            extractor.providers.allow(body.provider)
+        result = await run_in_threadpool(extractor.extract, body)
+        return HTMLResponse(review_page(result, body.text))
 
     @app.get("/schema", responses=_errors(401))
     async def schema() -> dict[str, Any]:

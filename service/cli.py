@@ -161,5 +161,32 @@ def batch(source: Annotated[Path, typer.Argument(exists=True, help="A folder of 
         console.print("run again with --retry-failed to redo the failed ones")
 
 
+@app.command()
+def view(result: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
+                                                help="Contract JSON from /extract or khabar "
+                                                "extract")],
+         article: Annotated[Path, typer.Option("--article", exists=True, dir_okay=False,
+                                               help="The article the result was extracted "
+                                               "from (UTF-8 text)")],
+         out: Annotated[Path, typer.Option("--out", help="Where to write the HTML page")]
+         = Path("review.html")) -> None:
+    """Write a self-contained HTML review page for one result."""
+    import json
+
+    from pydantic import ValidationError
+
+    from service.visualization import review_page
+
+    try:
+        data = json.loads(result.read_text(encoding="utf-8"))
+        # A line of `khabar batch` output carries the response under "result".
+        page = review_page(data.get("result", data), article.read_text(encoding="utf-8"))
+    except (ValueError, ValidationError) as exc:
+        typer.echo(f"error: {result} is not a Khabar result: {str(exc)[:300]}", err=True)
+        raise typer.Exit(2) from exc
+    out.write_text(page, encoding="utf-8")
+    typer.echo(f"written: {out}")
+
+
 if __name__ == "__main__":
     app()

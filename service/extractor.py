@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from schemas.contract import (SCHEMA_VERSION, Article, ExtractionResponse, ExtractRequest, Meta,
                               Usage)
@@ -14,10 +15,22 @@ from service.errors import ArticleTooLarge
 from service.leakguard import PromptEchoGuard
 from service.prompting import PromptSet, load_prompts
 from service.providers import ProviderRegistry
-from service.resolver import resolve
+from service.chunking import drop_overlap_duplicates, merge_drafts, split, unbounded_draft
+from service.providers.base import Provider
+from service.resolver import Resolved, resolve
 from service.settings import Settings
 
 log = logging.getLogger("khabar.extract")
+
+
+def _without_seam_duplicates(resolved: Resolved) -> Resolved:
+    quotes, events, positions = drop_overlap_duplicates(resolved.quotes, resolved.events,
+                                                        resolved.positions)
+    resolved.quotes = [q.model_copy(update={"id": f"Q{n}"}) for n, q in enumerate(quotes, 1)]
+    resolved.events = [e.model_copy(update={"id": f"V{n}"}) for n, e in enumerate(events, 1)]
+    resolved.positions = [p.model_copy(update={"id": f"P{n}"})
+                          for n, p in enumerate(positions, 1)]
+    return resolved
 
 
 class Extractor:
@@ -32,10 +45,49 @@ class Extractor:
                                       *(e.output for e in self.prompts.examples)])
 
     def key_for(self, request: ExtractRequest) -> str:
-        identity = self.providers.get(request.provider).identity
-        return cache_key(text=request.text, provider=identity.name, model=identity.model,
+        return self._key(request.text, self.providers.get(request.provider))
+
+    def _key(self, text: str, provider: Provider) -> str:
+        identity = provider.identity
+        return cache_key(text=text, provider=identity.name, model=identity.model,
                          endpoint=identity.endpoint, prompt_version=self.prompts.version,
                          schema_version=SCHEMA_VERSION, sampling=identity.sampling)
+
+    def _answer(self, text: str, provider: Provider, use_cache: bool
+                ) -> tuple[CachedAnswer, bool]:
+        """The validated draft for ``text`` (from the cache when allowed), and whether cached."""
+        key = self._key(text, provider)
+        answer = self.cache.get(key, Draft) if use_cache else None
+        if answer is not None:
+            return answer, True
+        # A provider may narrow the draft for this text (the embedded model's span choices).
+        shape = getattr(provider, "response_model_for", None)
+        model = shape(text) if shape is not None else Draft
+        completion = provider.complete(self.prompts.messages(text), model)
+        answer = CachedAnswer(value=completion.value, model=completion.model,
+                              prompt_tokens=completion.prompt_tokens,
+                              completion_tokens=completion.completion_tokens)
+        if use_cache:
+            self.cache.set(key, answer)
+        return answer, False
+
+    def _chunked_answer(self, text: str, provider: Provider, use_cache: bool
+                        ) -> tuple[CachedAnswer, bool, int]:
+        """Each chunk's draft (each cached on its own), merged into one."""
+        chunks = split(text, self.settings.chunk_chars, self.settings.chunk_overlap_chars)
+        # The embedded model serves one call at a time; remote endpoints take several.
+        workers = 1 if provider.identity.name.startswith("local") \
+            else self.settings.chunk_concurrency
+        with ThreadPoolExecutor(max(1, workers)) as pool:
+            parts = list(pool.map(lambda c: self._answer(text[c.start:c.end], provider,
+                                                         use_cache), chunks))
+        drafts = [a.value for a, _ in parts]
+        assert all(isinstance(d, Draft) for d in drafts)
+        merged = CachedAnswer(value=merge_drafts(drafts),  # type: ignore[arg-type]
+                              model=parts[0][0].model,
+                              prompt_tokens=sum(a.prompt_tokens for a, _ in parts),
+                              completion_tokens=sum(a.completion_tokens for a, _ in parts))
+        return merged, all(cached for _, cached in parts), len(chunks)
 
     def extract(self, request: ExtractRequest) -> ExtractionResponse:
         started = time.perf_counter()
@@ -44,26 +96,23 @@ class Extractor:
                 f"the article has {len(request.text):,} characters; the limit is "
                 f"{self.settings.max_chars:,} (KHABAR_MAX_CHARS)")
         provider = self.providers.get(request.provider)
-        key = self.key_for(request)
         use_cache = request.options.use_cache
-        answer = self.cache.get(key, Draft) if use_cache else None
-        cached = answer is not None
-        if answer is None:
-            # A provider may narrow the draft for this article (the embedded model's span choices).
-            shape = getattr(provider, "response_model_for", None)
-            model = shape(request.text) if shape is not None else Draft
-            completion = provider.complete(self.prompts.messages(request.text), model)
-            answer = CachedAnswer(value=completion.value, model=completion.model,
-                                  prompt_tokens=completion.prompt_tokens,
-                                  completion_tokens=completion.completion_tokens)
-            if use_cache:
-                self.cache.set(key, answer)
+        chunks = 1
+        if len(request.text) > self.settings.chunk_chars:
+            answer, cached, chunks = self._chunked_answer(request.text, provider, use_cache)
+        else:
+            answer, cached = self._answer(request.text, provider, use_cache)
         assert isinstance(answer.value, Draft)
         screened, withheld = self.guard.screen(answer.value.model_dump(), request.text)
-        draft = Draft.model_validate(screened) if withheld else answer.value
+        draft = (unbounded_draft(screened) if chunks > 1 else
+                 Draft.model_validate(screened)) if withheld else answer.value
         resolved = resolve(draft, request.text, published=request.published,
                            strict_grounding=request.options.strict_grounding,
                            fuzzy_threshold=self.settings.fuzzy_threshold)
+        if chunks > 1:
+            resolved = _without_seam_duplicates(resolved)
+            resolved.warnings.insert(0, f"extracted in {chunks} chunks of at most "
+                                     f"{self.settings.chunk_chars:,} characters")
         article_id = request.id or hashlib.sha256(request.text.encode("utf-8")).hexdigest()
         response = ExtractionResponse(
             article=Article(id=article_id, title=request.title, published=request.published,

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     cache_dir: Path = Path.home() / ".cache" / "khabar"
     cache_enabled: bool = True
     max_chars: int = 50_000
+    # Longer articles are extracted in overlapping chunks (about 4,500 tokens of Arabic: room
+    # in the embedded model's 8,192-token context for the prompt and the answer).
+    chunk_chars: int = Field(default=12_000, ge=1_000)
+    chunk_overlap_chars: int = Field(default=600, ge=0)
+    chunk_concurrency: int = Field(default=4, ge=1)
     fuzzy_threshold: float = 85.0
     prompts_dir: Path = PROJECT_ROOT / "prompts"
     prompt_name: str = "extract"

@@ -50,6 +50,8 @@ class OpenAIServer:
     # When set, unscripted requests take its action instead of ``default`` (random latency
     # and faults for load tests).
     chooser: Callable[[], Action] | None = None
+    # When set, unscripted requests are answered by what it makes of the request body.
+    responder: Callable[[dict[str, Any]], Action] | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -81,7 +83,8 @@ class OpenAIServer:
             body = await request.json()
             with self._lock:
                 self.requests.append(body)
-            action = self._next()
+            action = self.responder(body) if self.responder is not None and not self.script \
+                else self._next()
             if action.delay_s:
                 await asyncio.sleep(action.delay_s)
             if action.drop:
