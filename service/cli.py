@@ -98,6 +98,13 @@ def extract(article: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
     sys.stdout.write(response.model_dump_json(indent=2) + "\n")
 
 
+def _rate(per_second: float) -> str:
+    if per_second <= 0:
+        return "–"
+    return f"{per_second:.1f} articles/s" if per_second >= 1 else \
+        f"{1 / per_second:.0f} s/article"
+
+
 @app.command()
 def batch(source: Annotated[Path, typer.Argument(exists=True, help="A folder of .txt articles, "
                                                  "or a JSONL file of requests")],
@@ -135,10 +142,10 @@ def batch(source: Annotated[Path, typer.Argument(exists=True, help="A folder of 
         concurrency = 1 if (provider or settings.provider).startswith("local") else 4
     console = Console(stderr=True)
     columns = (TextColumn("[bold]extracting"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[rate]} articles/s"), TextColumn("failed {task.fields[failed]}"),
+               TextColumn("{task.fields[rate]}"), TextColumn("failed {task.fields[failed]}"),
                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
     with Progress(*columns, console=console) as progress:
-        task = progress.add_task("batch", total=None, rate="–", failed=0)
+        task = progress.add_task("batch", total=None, rate="", failed=0)
         started = time.perf_counter()
         failed = 0
 
@@ -147,14 +154,14 @@ def batch(source: Annotated[Path, typer.Argument(exists=True, help="A folder of 
             failed += 0 if ok else 1
             completed = progress.tasks[0].completed + 1
             rate = completed / max(1e-9, time.perf_counter() - started)
-            progress.update(task, advance=1, failed=failed, rate=f"{rate:.2f}")
+            progress.update(task, advance=1, failed=failed, rate=_rate(rate))
 
         summary = run_batch(read_inputs(source, defaults=defaults), extractor.extract, out,
                             concurrency=concurrency, retry_failed=retry_failed,
                             on_total=lambda n: progress.update(task, total=n), on_done=done)
     console.print(f"{summary.total} articles: {summary.succeeded} extracted, {summary.failed} "
                   f"failed, {summary.skipped} already done; {summary.seconds:.1f} s "
-                  f"({summary.rate:.2f} articles/s) → {out}")
+                  f"({_rate(summary.rate)}) → {out}")
     for failure in summary.failures[:20]:
         console.print(f"  [red]failed[/red] {failure}")
     if summary.failed:
