@@ -35,6 +35,7 @@ class Recorder:
     def __init__(self, inner: Provider, prompt_version: str):
         self._inner = inner
         self.identity = inner.identity
+        self.serial = inner.serial
         self._prompt_version = prompt_version
         self.answers: dict[str, dict[str, Any]] = {}
 
@@ -74,6 +75,7 @@ class Replayer:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
         self.identity = ProviderIdentity(name=body["provider"], model=body["model"],
                                          endpoint=f"replay:{digest}")
+        self.serial = False
 
     def ready(self) -> tuple[bool, str]:
         return True, "replaying a recording"

@@ -7,6 +7,7 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -52,6 +53,8 @@ class Gatekeeper:
     """
 
     OPEN_PATHS = frozenset({"/healthz"})
+    # Paths whose page posts an HTML form; every other body must be JSON.
+    FORM_PATHS = frozenset({"/view"})
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int, tokens: list[bytes]):
         self.app = app
@@ -94,8 +97,8 @@ class Gatekeeper:
                                     "(Authorization: Bearer TOKEN)", request_id,
                                     {"www-authenticate": "Bearer"}))
                 return
-            media = headers.get("content-type", "").split(";")[0].strip().lower()
-            form_ok = scope["path"] == "/view" and media == "application/x-www-form-urlencoded"
+            media = _media_type(headers)
+            form_ok = scope["path"] in self.FORM_PATHS and media == _FORM_MEDIA
             if scope["method"] in ("POST", "PUT", "PATCH") and media and not form_ok \
                     and media != "application/json" and not media.endswith("+json"):
                 await refuse(_error(415, "unsupported_media_type", f"the body is sent as "
@@ -169,15 +172,18 @@ def _errors(*statuses: int, json_only: bool = False) -> dict[int | str, dict[str
             for status in statuses}
 
 
-_FORM = Path(__file__).parent / "templates" / "view_form.html.jinja"
+_FORM_MEDIA = "application/x-www-form-urlencoded"
+
+
+def _media_type(headers: Headers) -> str:
+    return headers.get("content-type", "").split(";")[0].strip().lower()
 
 
 async def _view_request(request: Request) -> ExtractRequest:
     """The request for ``POST /view``: JSON as for ``/extract``, or the form's fields."""
     raw = await request.body()
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     try:
-        if media == "application/x-www-form-urlencoded":
+        if _media_type(request.headers) == _FORM_MEDIA:
             fields = {k: v[0] for k, v in parse_qs(raw.decode("utf-8"), keep_blank_values=True)
                       .items() if k in ("text", "published", "title", "id") and v}
             if not fields.get("published"):
@@ -210,6 +216,17 @@ def create_app(settings: Settings | None = None, extractor: Extractor | None = N
     # JSON may escape every character as \uXXXX: six bytes a character, plus the envelope.
     app.add_middleware(Gatekeeper, max_body_bytes=settings.max_chars * 6 + 65_536,
                        tokens=settings.tokens())
+
+    form_page = (Path(__file__).parent / "templates" / "view_form.html").read_text(
+        encoding="utf-8")
+
+    async def _extracted(body: ExtractRequest, render: Callable[[ExtractionResponse], str]
+                         ) -> str:
+        """Extract ``body`` and render the result, both off the event loop (the model, the
+        cache and grounding all block)."""
+        if body.provider is not None:
+            extractor.providers.allow(body.provider)
+        return await run_in_threadpool(lambda: render(extractor.extract(body)))
 
     @app.exception_handler(KhabarError)
     async def _khabar_error(request: Request, exc: KhabarError) -> JSONResponse:
@@ -248,17 +265,15 @@ def create_app(settings: Settings | None = None, extractor: Extractor | None = N
     @app.post("/extract", response_model=ExtractionResponse, responses=_errors(
         400, 401, 403, 413, 415, 422, 502, 503, 504))
     async def extract(body: ExtractRequest) -> Response:
-        if body.provider is not None:
-            extractor.providers.allow(body.provider)
-        result = await run_in_threadpool(extractor.extract, body)
+        result = await _extracted(body, lambda r: r.model_dump_json())
         # The extractor's result is already a validated ExtractionResponse; serialising it
         # directly spares FastAPI's second validation pass (a third of a cache hit's time).
-        return Response(result.model_dump_json(), media_type="application/json")
+        return Response(result, media_type="application/json")
 
     @app.get("/view", response_class=HTMLResponse, responses=_errors(401, json_only=True))
     async def view_form() -> HTMLResponse:
         """A page to paste an article into; it posts to ``POST /view``."""
-        return HTMLResponse(_FORM.read_text(encoding="utf-8"))
+        return HTMLResponse(form_page)
 
     @app.post("/view", response_class=HTMLResponse, responses=_errors(
         400, 401, 403, 413, 415, 422, 502, 503, 504, json_only=True),
@@ -272,10 +287,7 @@ def create_app(settings: Settings | None = None, extractor: Extractor | None = N
         """Extract an article (as ``/extract`` does) and answer with its review page: the text
         right to left, every grounded span highlighted, each record a click away."""
         body = await _view_request(request)
-        if body.provider is not None:
-            extractor.providers.allow(body.provider)
-        result = await run_in_threadpool(extractor.extract, body)
-        return HTMLResponse(review_page(result, body.text))
+        return HTMLResponse(await _extracted(body, lambda r: review_page(r, body.text)))
 
     @app.get("/schema", responses=_errors(401))
     async def schema() -> dict[str, Any]:

@@ -82,15 +82,27 @@ def read_inputs(source: Path, *, defaults: dict[str, Any] | None = None) -> Iter
                 yield _invalid(item_id, exc)
 
 
-def repair(out: Path) -> None:
-    """Cut a partial last line left by a run that was killed mid-write."""
+def repair(out: Path, block: int = 65_536) -> None:
+    """Cut a partial last line left by a run that was killed mid-write (reading only the
+    file's tail: a results file can be large)."""
     if not out.exists() or out.stat().st_size == 0:
         return
     with out.open("rb+") as handle:
-        data = handle.read()
-        if data.endswith(b"\n"):
+        end = handle.seek(0, os.SEEK_END)
+        handle.seek(end - 1)
+        if handle.read(1) == b"\n":
             return
-        handle.truncate(data.rfind(b"\n") + 1)
+        cut = 0  # no newline at all: the whole file is one partial line
+        position = end
+        while position > 0:
+            start = max(0, position - block)
+            handle.seek(start)
+            newline = handle.read(position - start).rfind(b"\n")
+            if newline >= 0:
+                cut = start + newline + 1
+                break
+            position = start
+        handle.truncate(cut)
         handle.flush()
         os.fsync(handle.fileno())
 

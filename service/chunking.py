@@ -11,7 +11,9 @@ and by :func:`drop_overlap_duplicates` (spans that overlap most of each other).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from schemas.contract import Event, Position, Quote
 from schemas.draft import Draft, DraftEntity, DraftEvent, DraftPosition, DraftQuote
@@ -20,6 +22,9 @@ from schemas.draft import Draft, DraftEntity, DraftEvent, DraftPosition, DraftQu
 _PARAGRAPH = re.compile(r"\n\s*")
 _SENTENCE = re.compile(r"[.!?؟۔…]+[\"'”»)]*\s+")
 _SPACE = re.compile(r"\s+")
+
+
+R = TypeVar("R", Quote, Event, Position)
 
 
 @dataclass(frozen=True)
@@ -95,8 +100,9 @@ def drop_overlap_duplicates(quotes: list[Quote], events: list[Event], positions:
                                                               list[Position]]:
     """Drop a record whose span lies mostly within an earlier one's of the same kind and
     actor (the same sentence read twice, once in each of two overlapping chunks)."""
-    def keep(records: list, span: callable, same: callable) -> list:  # type: ignore[type-arg]
-        kept: list = []  # type: ignore[type-arg]
+    def keep(records: list[R], span: Callable[[R], tuple[int, int]],
+             same: Callable[[R, R], bool]) -> list[R]:
+        kept: list[R] = []
         for record in records:
             if not any(same(record, k) and _overlap(span(record), span(k)) >= threshold
                        for k in kept):

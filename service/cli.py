@@ -134,12 +134,9 @@ def batch(source: Annotated[Path, typer.Argument(exists=True, help="A folder of 
         defaults["provider"] = provider
     if published:
         defaults["published"] = dt.date.fromisoformat(published)
-    settings = get_settings()
-    extractor = Extractor(settings)
+    extractor = Extractor(get_settings())
     if concurrency is None:
-        # More than one in flight would only queue behind the embedded model, and queueing
-        # counts against each article's deadline.
-        concurrency = 1 if (provider or settings.provider).startswith("local") else 4
+        concurrency = 1 if extractor.providers.get(provider).serial else 4
     console = Console(stderr=True)
     columns = (TextColumn("[bold]extracting"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[rate]}"), TextColumn("failed {task.fields[failed]}"),

@@ -27,11 +27,6 @@ class ProviderNotAllowed(KhabarError):
     code = "provider_not_allowed"
 
 
-class Unauthorized(KhabarError):
-    status = 401
-    code = "unauthorized"
-
-
 class ArticleTooLarge(KhabarError):
     status = 413
     code = "article_too_large"

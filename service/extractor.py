@@ -75,10 +75,8 @@ class Extractor:
                         ) -> tuple[CachedAnswer, bool, int]:
         """Each chunk's draft (each cached on its own), merged into one."""
         chunks = split(text, self.settings.chunk_chars, self.settings.chunk_overlap_chars)
-        # The embedded model serves one call at a time; remote endpoints take several.
-        workers = 1 if provider.identity.name.startswith("local") \
-            else self.settings.chunk_concurrency
-        with ThreadPoolExecutor(max(1, workers)) as pool:
+        workers = 1 if provider.serial else self.settings.chunk_concurrency
+        with ThreadPoolExecutor(workers) as pool:
             parts = list(pool.map(lambda c: self._answer(text[c.start:c.end], provider,
                                                          use_cache), chunks))
         drafts = [a.value for a, _ in parts]

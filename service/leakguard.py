@@ -21,7 +21,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def _runs(text: str, n: int = RUN) -> Iterator[tuple[str, ...]]:
-    words = _WORD.findall(normalize(text).lower())
+    words = _WORD.findall(normalize(text))  # normalised text is already lower-case
     for i in range(len(words) - n + 1):
         yield tuple(words[i:i + n])
 
@@ -31,18 +31,25 @@ class PromptEchoGuard:
         self._prompt: frozenset[tuple[str, ...]] = frozenset(
             run for text in prompt_texts for run in _runs(text))
 
-    def echoes(self, value: str, article_runs: frozenset[tuple[str, ...]]) -> bool:
-        return any(run in self._prompt and run not in article_runs for run in _runs(value))
-
     def screen(self, draft: dict[str, Any], article: str) -> tuple[dict[str, Any], list[str]]:
         """``draft`` without the records that repeat the prompt, and a warning for each."""
-        article_runs = frozenset(_runs(article))
+        article_runs: frozenset[tuple[str, ...]] | None = None
+
+        def echoes(record: Any) -> bool:
+            nonlocal article_runs
+            suspect = {run for value in _strings(record) for run in _runs(value)
+                       if run in self._prompt}
+            if not suspect:
+                return False  # the usual case: the article's runs are never needed
+            if article_runs is None:
+                article_runs = frozenset(_runs(article))
+            return bool(suspect - article_runs)
+
         warnings: list[str] = []
         kept: dict[str, Any] = dict(draft)
         for kind in ("entities", "events", "quotes", "positions"):
             records = draft.get(kind) or []
-            clean = [r for r in records if not any(
-                self.echoes(s, article_runs) for s in _strings(r))]
+            clean = [r for r in records if not echoes(r)]
             if len(clean) < len(records):
                 warnings.append(f"withheld {len(records) - len(clean)} {kind} record(s) that "
                                 "repeated the service's instructions instead of the article")

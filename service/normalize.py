@@ -40,19 +40,23 @@ def _table() -> dict[int, str]:
     return table
 
 
-# Folded form of every character seen so far: one dict look-up per character on the hot path.
-# Bounded so that text crafted to contain every code point cannot grow it without end.
-_FOLDED: dict[str, str] = {}
-_FOLDED_MAX = 65_536
+class _FoldTable(dict[int, str]):
+    """Code point -> folded form, filled the first time each character is met; also a
+    ``str.translate`` table. Bounded so that text crafted to contain every code point cannot
+    grow it without end."""
+
+    MAX = 65_536
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        folded = " " if ch.isspace() else _table().get(code, ch).lower()
+        if len(self) < self.MAX:
+            self[code] = folded
+        return folded
 
 
-def _fold(ch: str) -> str:
-    folded = _FOLDED.get(ch)
-    if folded is None:
-        folded = " " if ch.isspace() else _table().get(ord(ch), ch).lower()
-        if len(_FOLDED) < _FOLDED_MAX:
-            _FOLDED[ch] = folded
-    return folded
+_FOLDED = _FoldTable()
+_SPACES = re.compile(" {2,}")
 
 
 def normalize_with_map(text: str) -> tuple[str, list[int]]:
@@ -63,12 +67,10 @@ def normalize_with_map(text: str) -> tuple[str, list[int]]:
     """
     out: list[str] = []
     index: list[int] = []
-    folded_of = _FOLDED.get
+    folded_of = _FOLDED.__getitem__
     last = " "  # so leading whitespace is dropped
     for i, ch in enumerate(text):
-        folded = folded_of(ch)
-        if folded is None:
-            folded = _fold(ch)
+        folded = folded_of(ord(ch))
         if not folded:
             continue
         if folded == " ":
@@ -86,21 +88,7 @@ def normalize_with_map(text: str) -> tuple[str, list[int]]:
     return "".join(out), index
 
 
-class _FoldTable(dict[int, str]):
-    """``str.translate`` table that folds each code point the first time it is met."""
-
-    def __missing__(self, code: int) -> str:
-        folded = _fold(chr(code))
-        if len(self) < _FOLDED_MAX:
-            self[code] = folded
-        return folded
-
-
-_TRANSLATE = _FoldTable()
-_SPACES = re.compile(" {2,}")
-
-
 def normalize(text: str) -> str:
     """The normalised form of ``text`` (see module doc); same result as
     ``normalize_with_map(text)[0]``, without building the map."""
-    return _SPACES.sub(" ", text.translate(_TRANSLATE)).strip(" ")
+    return _SPACES.sub(" ", text.translate(_FOLDED)).strip(" ")

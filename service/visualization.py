@@ -44,44 +44,41 @@ def segments(text: str, spans: list[tuple[int, int, str, str, str]]) -> list[Seg
     return out
 
 
-def _spans(response: ExtractionResponse, names: dict[str, str]
-           ) -> list[tuple[int, int, str, str, str]]:
-    spans = []
-    for q in response.quotes:
-        spans.append((q.start, q.end, "quote", q.id,
-                      f"{q.id} quote ({q.kind}) by {names.get(q.speaker, q.speaker)}"))
-    for v in response.events:
-        spans.append((v.evidence.start, v.evidence.end, "event", v.id,
-                      f"{v.id} event {v.type}/{v.mode}: {v.summary_en}"))
-    for p in response.positions:
-        spans.append((p.evidence.start, p.evidence.end, "position", p.id,
-                      f"{p.id} position of {names.get(p.holder, p.holder)}: {p.stance} "
-                      f"{p.topic_en}"))
-    return spans
+@dataclass(frozen=True)
+class _Marked:
+    kind: str
+    id: str
+    text: str
+    start: int
+    end: int
+    note: str
 
 
-def _span_text(response: ExtractionResponse, record_id: str) -> str:
-    for q in response.quotes:
-        if q.id == record_id:
-            return q.text
-    for r in (*response.events, *response.positions):
-        if r.id == record_id:
-            return r.evidence.text
-    raise KeyError(record_id)
+def _marked(response: ExtractionResponse, names: dict[str, str]) -> list[_Marked]:
+    """Every quote and every piece of evidence, with a one-line note for hovering."""
+    out = [_Marked("quote", q.id, q.text, q.start, q.end,
+                   f"{q.id} quote ({q.kind}) by {names.get(q.speaker, q.speaker)}")
+           for q in response.quotes]
+    out += [_Marked("event", v.id, v.evidence.text, v.evidence.start, v.evidence.end,
+                    f"{v.id} event {v.type}/{v.mode}: {v.summary_en}") for v in response.events]
+    out += [_Marked("position", p.id, p.evidence.text, p.evidence.start, p.evidence.end,
+                    f"{p.id} position of {names.get(p.holder, p.holder)}: {p.stance} "
+                    f"{p.topic_en}") for p in response.positions]
+    return out
 
 
 def review_page(response: ExtractionResponse | dict[str, Any], text: str) -> str:
     """The HTML review page for ``response``, an extraction of ``text``."""
     if not isinstance(response, ExtractionResponse):
         response = ExtractionResponse.model_validate(response)
-    for start, end, kind, record_id, _ in _spans(response, {}):
-        if start >= 0 and not (end <= len(text) and text[start:end] == _span_text(
-                response, record_id)):
-            raise ValueError(f"{kind} {record_id} does not lie at [{start}, {end}) of this "
-                             "text: is it the article the result was extracted from?")
     names = {e.id: e.name for e in response.entities}
-    spans = _spans(response, names)
-    ungrounded = [(record_id, kind) for start, _, kind, record_id, _ in spans if start < 0]
+    marked = _marked(response, names)
+    for m in marked:
+        if m.start >= 0 and text[m.start:m.end] != m.text:
+            raise ValueError(f"{m.kind} {m.id} does not lie at [{m.start}, {m.end}) of this "
+                             "text: is it the article the result was extracted from?")
+    ungrounded = [(m.id, m.kind) for m in marked if m.start < 0]
     return _TEMPLATES.get_template("review.html.jinja").render(
-        r=response, segments=segments(text, spans), names=names, ungrounded=ungrounded,
-        grounded=len(spans) - len(ungrounded))
+        r=response, names=names, ungrounded=ungrounded,
+        grounded=len(marked) - len(ungrounded),
+        segments=segments(text, [(m.start, m.end, m.kind, m.id, m.note) for m in marked]))

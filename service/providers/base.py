@@ -38,6 +38,9 @@ class ProviderIdentity:
 
 class Provider(Protocol):
     identity: ProviderIdentity
+    # True when the provider serves one call at a time: callers should not put more in
+    # flight, as they would only queue (and queueing counts against their deadline).
+    serial: bool
 
     def ready(self) -> tuple[bool, str]: ...
 

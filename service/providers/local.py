@@ -54,6 +54,7 @@ def _schema_of(response_format: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 class LocalProvider:
+    serial = True  # one model per process, not re-entrant
     def __init__(self, settings: Settings, prompts: PromptSet, model_path: str | None = None):
         self._settings = settings
         self._prompts = prompts

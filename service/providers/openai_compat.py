@@ -14,6 +14,7 @@ _MODES = {"json_schema": instructor.Mode.JSON_SCHEMA, "json": instructor.Mode.JS
 
 
 class OpenAICompatProvider:
+    serial = False
     def __init__(self, settings: Settings, model: str):
         self._settings = settings
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
