@@ -3,7 +3,8 @@
 Annotators write spans as the text they read (copied from the article), not as offsets:
 counting code points in Arabic by hand is where labelling goes wrong. This module finds every
 span in the article, refuses anything that is not there verbatim or is ambiguous, and emits a
-contract-shaped gold document. Pure logic: no files, no model.
+contract-shaped gold document. Entity mentions (contract 1.1) are found from the names and aliases the annotator wrote.
+Pure logic: no files, no model.
 
 Annotation shape — the contract without offsets, ids written by the annotator:
   quotes:    {"id", "speaker", "kind", "cue", "text", "occurrence"?}
@@ -18,7 +19,8 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from schemas.contract import ExtractionResponse
+from schemas.contract import SCHEMA_VERSION, ExtractionResponse
+from service.arabic.mentions import spans_of
 
 
 class AnnotationError(ValueError):
@@ -69,6 +71,17 @@ def _span(article: str, value: Any, where: str, problems: list[str]) -> dict:
     return {"text": text, "start": found[0], "end": found[1], "grounding": "exact"}
 
 
+def with_mentions(article: str, entities: list[dict]) -> list[dict]:
+    """Entities with ``mentions``: every place the article writes the name or an alias (a
+    joined و/ب/ل left outside the span). The annotator checks them in the report; an alias
+    two entities share would be found for both, so the guide keeps bare shared titles out."""
+    found = spans_of(article, {n: [e.get("name", ""), *e.get("aliases", [])]
+                               for n, e in enumerate(entities)})
+    return [{**e, "mentions": [{"text": article[a:b], "start": a, "end": b,
+                                "grounding": "exact"} for a, b in found[n]]}
+            for n, e in enumerate(entities)]
+
+
 def resolve(article_id: str, article: str, annotation: dict, annotator: str = "gold"
             ) -> dict:
     """A validated gold document, or ``AnnotationError`` listing every problem."""
@@ -87,10 +100,11 @@ def resolve(article_id: str, article: str, annotation: dict, annotator: str = "g
     positions = [{**p, "evidence": _span(article, p.get("evidence", ""),
                                          f"position {p.get('id')}", problems)}
                  for p in annotation.get("positions", [])]
+    entities = with_mentions(article, annotation.get("entities", []))
     document = {
-        "schema_version": "1",
+        "schema_version": SCHEMA_VERSION,
         "article": {"id": article_id, "language": "ar", **annotation.get("article", {})},
-        "entities": annotation.get("entities", []),
+        "entities": entities,
         "events": events, "quotes": quotes, "positions": positions,
         "meta": {"provider": "gold", "model": annotator, "prompt_version": "guide-1",
                  "cached": False, "latency_ms": 0,

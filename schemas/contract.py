@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "1.1"
 
 EntityType = Literal["person", "country", "organization", "location", "other"]
 EventType = Literal[
@@ -58,6 +58,9 @@ class Entity(_Record):
     name_en: str | None = None
     title: str | None = None
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    # Added in 1.1: where the article names the entity (name, alias, role reference), in
+    # order. Empty means the article never names it, which meta.warnings flags.
+    mentions: list[Span] = Field(default_factory=list)
 
 
 class Participant(_Record):
@@ -132,7 +135,8 @@ class Meta(_Record):
 
 
 class ExtractionResponse(_Record):
-    schema_version: Literal["1"] = SCHEMA_VERSION
+    # 1.1 adds Entity.mentions; documents of 1 (no mentions) still validate.
+    schema_version: Literal["1", "1.1"] = SCHEMA_VERSION
     article: Article
     entities: list[Entity] = Field(default_factory=list)
     events: list[Event] = Field(default_factory=list)
@@ -190,8 +194,9 @@ class ExtractRequest(BaseModel):
     source: str | None = Field(default=None, max_length=2000)
     provider: str | None = Field(
         default=None, max_length=500,
-        description="Provider override: 'local', 'local:/path/model.gguf' or 'openai:MODEL'.",
-        json_schema_extra={"pattern": r"^(local(:.+)?|openai:.+)$"})
+        description="Provider override: 'rules', 'local', 'local:/path/model.gguf', "
+        "'openai:MODEL', or 'rules+' before a model ('rules+local').",
+        json_schema_extra={"pattern": r"^(rules\+)?(local(:.+)?|openai:.+)$|^rules$"})
     options: ExtractOptions = Field(default_factory=ExtractOptions)
 
     @field_validator("text")

@@ -24,76 +24,99 @@ def _blank_to_none(value: object) -> object:
     return value
 
 
-Text = Annotated[str, Field(min_length=1, max_length=400)]
-Name = Annotated[str, Field(min_length=1, max_length=80)]
-# Names of people, states and bodies are short; a long "name" is a clause copied by mistake.
-ActorName = Annotated[str, Field(min_length=1, max_length=40)]
-OptionalName = Annotated[Annotated[str, Field(max_length=80)] | None,
-                         BeforeValidator(_blank_to_none)]
-
-
 class _Draft(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
 
-class DraftEntity(_Draft):
-    name: ActorName = Field(description="fullest form of the name as written in the article")
-    type: EntityType
-    name_en: OptionalName = Field(default=None, description="usual English name")
-    title: OptionalName = Field(default=None, description="role as written in the article")
-    country: Annotated[Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None,
-                       BeforeValidator(_blank_to_none)] = Field(
-                           default=None, description="ISO 3166-1 alpha-2 code")
-    aliases: list[ActorName] = Field(default_factory=list, max_length=3,
-                                description="other forms of the name in the article")
+def _kinds(text: int, name: int, actor: int, n_aliases: int, summary: int, n_participants: int,
+           n_records: int, n_entities: int) -> tuple[type, ...]:
+    """The draft's record classes under one set of bounds.
+
+    Two sets exist: generous bounds that any real article fits (``Draft``: what every provider
+    fills and the cache holds), and tight ones for the embedded model (``BoundedDraft``), whose
+    grammar-constrained decoding needs short lists and fields to finish within ``max_tokens``.
+    """
+    Text = Annotated[str, Field(min_length=1, max_length=text)]
+    Name = Annotated[str, Field(min_length=1, max_length=name)]
+    # Names of people, states and bodies are short; a long "name" is a clause copied by mistake.
+    ActorName = Annotated[str, Field(min_length=1, max_length=actor)]
+    OptionalName = Annotated[Annotated[str, Field(max_length=name)] | None,
+                             BeforeValidator(_blank_to_none)]
+
+    class DraftEntity(_Draft):
+        name: ActorName = Field(description="fullest form of the name as written in the article")
+        type: EntityType
+        name_en: OptionalName = Field(default=None, description="usual English name")
+        title: OptionalName = Field(default=None, description="role as written in the article")
+        country: Annotated[Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None,
+                           BeforeValidator(_blank_to_none)] = Field(
+                               default=None, description="ISO 3166-1 alpha-2 code")
+        aliases: list[ActorName] = Field(default_factory=list, max_length=n_aliases,
+                                         description="other forms of the name in the article")
+
+    class DraftParticipant(_Draft):
+        name: ActorName
+        role: Role
+
+    class DraftEvent(_Draft):
+        evidence: Text = Field(description="the clause reporting the event, copied verbatim")
+        type: EventType
+        mode: Name = Field(description="meet, visit, summit, phone_call, sign_agreement, ...")
+        summary_en: Annotated[str, Field(min_length=1, max_length=summary)]
+        participants: list[DraftParticipant] = Field(default_factory=list,
+                                                     max_length=n_participants)
+        date: OptionalName = Field(default=None, description="the date as written in the article")
+        location: OptionalName = Field(default=None,
+                                       description="the place as written in the article")
+        location_en: OptionalName = None
+        status: Status
+
+    class DraftQuote(_Draft):
+        speaker: ActorName
+        cue: Name = Field(description="the reporting verb as written: قال، أكد، أضاف، أعرب")
+        kind: QuoteKind
+        text: Text = Field(description="the quoted words, verbatim, without quotation marks")
+
+    class DraftPosition(_Draft):
+        holder: ActorName
+        stance: Stance
+        topic_en: Name
+        target: OptionalName = Field(default=None,
+                                     description="the actor the stance is toward, if any")
+        evidence: Text = Field(description="the clause expressing the stance, copied verbatim")
+
+    class Draft(_Draft):
+        entities: list[DraftEntity] = Field(default_factory=list, max_length=n_entities)
+        events: list[DraftEvent] = Field(default_factory=list, max_length=n_records)
+        quotes: list[DraftQuote] = Field(default_factory=list, max_length=n_records)
+        positions: list[DraftPosition] = Field(default_factory=list, max_length=n_records)
+
+        @classmethod
+        def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+            # instructor asks for the schema on every call, and building it costs more CPU
+            # than the rest of a request; it only changes with the class. A copy, as callers
+            # edit it.
+            try:
+                return copy.deepcopy(_json_schema(cls, args, tuple(sorted(kwargs.items()))))
+            except TypeError:  # an unhashable argument: build it afresh
+                return super().model_json_schema(*args, **kwargs)
+
+    return DraftEntity, DraftParticipant, DraftEvent, DraftQuote, DraftPosition, Draft
 
 
-class DraftParticipant(_Draft):
-    name: ActorName
-    role: Role
+# Generous: a long report has dozens of records, and a capable model's answer must pass whole.
+(DraftEntity, DraftParticipant, DraftEvent, DraftQuote, DraftPosition, Draft) = _kinds(
+    text=20_000, name=1_000, actor=300, n_aliases=200, summary=2_000, n_participants=200,
+    n_records=2_000, n_entities=2_000)
+# Tight: what the embedded model's grammar can finish.
+(BoundedEntity, BoundedParticipant, BoundedEvent, BoundedQuote, BoundedPosition,
+ BoundedDraft) = _kinds(text=400, name=80, actor=40, n_aliases=3, summary=200,
+                        n_participants=8, n_records=12, n_entities=24)
 
 
-class DraftEvent(_Draft):
-    evidence: Text = Field(description="the clause reporting the event, copied verbatim")
-    type: EventType
-    mode: Name = Field(description="meet, visit, summit, phone_call, sign_agreement, ...")
-    summary_en: Annotated[str, Field(min_length=1, max_length=200)]
-    participants: list[DraftParticipant] = Field(default_factory=list, max_length=8)
-    date: OptionalName = Field(default=None, description="the date as written in the article")
-    location: OptionalName = Field(default=None, description="the place as written in the article")
-    location_en: OptionalName = None
-    status: Status
-
-
-class DraftQuote(_Draft):
-    speaker: ActorName
-    cue: Name = Field(description="the reporting verb as written: قال، أكد، أضاف، أعرب")
-    kind: QuoteKind
-    text: Text = Field(description="the quoted words, verbatim, without quotation marks")
-
-
-class DraftPosition(_Draft):
-    holder: ActorName
-    stance: Stance
-    topic_en: Name
-    target: OptionalName = Field(default=None, description="the actor the stance is toward, if any")
-    evidence: Text = Field(description="the clause expressing the stance, copied verbatim")
-
-
-class Draft(_Draft):
-    entities: list[DraftEntity] = Field(default_factory=list, max_length=24)
-    events: list[DraftEvent] = Field(default_factory=list, max_length=12)
-    quotes: list[DraftQuote] = Field(default_factory=list, max_length=12)
-    positions: list[DraftPosition] = Field(default_factory=list, max_length=12)
-
-    @classmethod
-    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        # instructor asks for the schema on every call, and building it costs more CPU than
-        # the rest of a request; it only changes with the class. A copy, as callers edit it.
-        try:
-            return copy.deepcopy(_json_schema(cls, args, tuple(sorted(kwargs.items()))))
-        except TypeError:  # an unhashable argument: build it afresh
-            return super().model_json_schema(*args, **kwargs)
+def as_draft(value: BaseModel) -> Any:
+    """Any draft-shaped answer (a bounded one, one with span choices) as a plain ``Draft``."""
+    return value if type(value) is Draft else Draft.model_validate(value.model_dump())
 
 
 @lru_cache(maxsize=32)
@@ -102,20 +125,20 @@ def _json_schema(cls: type[Draft], args: tuple[Any, ...], kwargs: tuple[tuple[st
     return BaseModel.model_json_schema.__func__(cls, *args, **dict(kwargs))  # type: ignore[attr-defined]
 
 
-def draft_with_spans(choices: Sequence[str]) -> type[Draft]:
+def draft_with_spans(choices: Sequence[str]) -> type[BaseModel]:
     """A :class:`Draft` whose quote and evidence texts must be one of ``choices``.
 
     The choices become an ``enum`` in the JSON schema, and so a grammar for constrained
     decoding: a model that cannot copy reliably picks among the article's own stretches.
     """
     if not choices:
-        return Draft
+        return BoundedDraft
     choice = Literal[tuple(choices)]  # type: ignore[valid-type]
-    event = create_model("DraftEvent", __base__=DraftEvent, evidence=(choice, ...))
-    quote = create_model("DraftQuote", __base__=DraftQuote, text=(choice, ...))
-    position = create_model("DraftPosition", __base__=DraftPosition, evidence=(choice, ...))
+    event = create_model("DraftEvent", __base__=BoundedEvent, evidence=(choice, ...))
+    quote = create_model("DraftQuote", __base__=BoundedQuote, text=(choice, ...))
+    position = create_model("DraftPosition", __base__=BoundedPosition, evidence=(choice, ...))
     return create_model(  # type: ignore[no-any-return]
-        "Draft", __base__=Draft,
+        "Draft", __base__=BoundedDraft,
         events=(list[event], Field(default_factory=list, max_length=12)),  # type: ignore[valid-type]
         quotes=(list[quote], Field(default_factory=list, max_length=12)),  # type: ignore[valid-type]
         positions=(list[position], Field(default_factory=list, max_length=12)))  # type: ignore[valid-type]

@@ -9,7 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from schemas.contract import (SCHEMA_VERSION, Article, ExtractionResponse, ExtractRequest, Meta,
                               Usage)
-from schemas.draft import Draft
+from schemas.draft import Draft, as_draft
+from service.arabic.lexicon import load as load_lexicon
 from service.cache import CachedAnswer, ResultCache, cache_key
 from service.errors import ArticleTooLarge
 from service.leakguard import PromptEchoGuard
@@ -40,6 +41,8 @@ class Extractor:
         self.prompts = prompts or load_prompts(settings.prompts_dir, settings.prompt_name)
         self.cache = cache or ResultCache(settings.cache_dir, enabled=settings.cache_enabled)
         self.providers = ProviderRegistry(settings, self.prompts)
+        # Answers depend on the prompt files and on the lexicons: both version the cache key.
+        self.version = f"{self.prompts.version}.{load_lexicon().version}"
         self.guard = PromptEchoGuard([self.prompts.system,
                                       *(e.article for e in self.prompts.examples),
                                       *(e.output for e in self.prompts.examples)])
@@ -50,7 +53,7 @@ class Extractor:
     def _key(self, text: str, provider: Provider) -> str:
         identity = provider.identity
         return cache_key(text=text, provider=identity.name, model=identity.model,
-                         endpoint=identity.endpoint, prompt_version=self.prompts.version,
+                         endpoint=identity.endpoint, prompt_version=self.version,
                          schema_version=SCHEMA_VERSION, sampling=identity.sampling)
 
     def _answer(self, text: str, provider: Provider, use_cache: bool
@@ -60,11 +63,15 @@ class Extractor:
         answer = self.cache.get(key, Draft) if use_cache else None
         if answer is not None:
             return answer, True
-        # A provider may narrow the draft for this text (the embedded model's span choices).
-        shape = getattr(provider, "response_model_for", None)
-        model = shape(text) if shape is not None else Draft
-        completion = provider.complete(self.prompts.messages(text), model)
-        answer = CachedAnswer(value=completion.value, model=completion.model,
+        direct = getattr(provider, "draft_for", None)
+        if direct is not None:  # providers that read the article, not a prompt (rules)
+            completion = direct(text)
+        else:
+            # A provider may narrow the draft for this text (the embedded model's span choices).
+            shape = getattr(provider, "response_model_for", None)
+            model = shape(text) if shape is not None else Draft
+            completion = provider.complete(self.prompts.messages(text), model)
+        answer = CachedAnswer(value=as_draft(completion.value), model=completion.model,
                               prompt_tokens=completion.prompt_tokens,
                               completion_tokens=completion.completion_tokens)
         if use_cache:
@@ -118,7 +125,7 @@ class Extractor:
             entities=resolved.entities, events=resolved.events, quotes=resolved.quotes,
             positions=resolved.positions,
             meta=Meta(provider=provider.identity.name, model=answer.model,
-                      prompt_version=self.prompts.version, cached=cached,
+                      prompt_version=self.version, cached=cached,
                       latency_ms=round((time.perf_counter() - started) * 1000),
                       usage=Usage(prompt_tokens=answer.prompt_tokens,
                                   completion_tokens=answer.completion_tokens),

@@ -16,6 +16,7 @@ from rapidfuzz import fuzz
 from schemas.contract import (Entity, Event, EventDate, Location, Participant, Position, Quote,
                               Span)
 from schemas.draft import Draft, DraftEntity
+from service.arabic.mentions import spans_of
 from service.dates import resolve_date
 from service.grounding import ArticleIndex, Located
 from service.normalize import normalize
@@ -179,13 +180,20 @@ def resolve(draft: Draft, text: str, *, published: dt.date | None = None,
         out.entities.append(Entity(id=ids[id(actor)], type=e.type, name=name, aliases=aliases,
                                    name_en=e.name_en, title=e.title, country=e.country))
 
+    dropped = _attach_mentions(out, text, strict_grounding)
+
     for n, (located, (ev, participants, date)) in enumerate(events, start=1):  # type: ignore[misc]
         out.events.append(Event(
             id=f"V{n}", type=ev.type, mode=ev.mode, summary_en=ev.summary_en,
-            participants=[Participant(entity=ids[id(a)], role=r) for a, r in participants],
+            participants=[Participant(entity=ids[id(a)], role=r) for a, r in participants
+                          if ids[id(a)] not in dropped],
             date=EventDate(text=date[0], value=date[1], end=date[2]) if date else None,
             location=Location(text=ev.location, name_en=ev.location_en) if ev.location else None,
             status=ev.status, evidence=_span(located)))
+    quotes = [(loc, (q, sp)) for loc, (q, sp) in quotes  # type: ignore[misc]
+              if ids[id(sp)] not in dropped]
+    positions = [(loc, (p, h, t)) for loc, (p, h, t) in positions  # type: ignore[misc]
+                 if ids[id(h)] not in dropped and (t is None or ids[id(t)] not in dropped)]
     for n, (located, (q, speaker)) in enumerate(quotes, start=1):  # type: ignore[misc]
         out.quotes.append(Quote(id=f"Q{n}", speaker=ids[id(speaker)], kind=q.kind, cue=q.cue,
                                 text=located.text, start=located.start, end=located.end,
@@ -195,4 +203,41 @@ def resolve(draft: Draft, text: str, *, published: dt.date | None = None,
                                       topic_en=p.topic_en,
                                       target=ids[id(target)] if target else None,
                                       evidence=_span(located)))
+    if dropped:
+        # Ids stay dense and in order of first mention after entities are dropped.
+        _renumber(out)
     return out
+
+
+def _attach_mentions(out: Resolved, text: str, strict: bool) -> set[str]:
+    """Fill ``Entity.mentions``; flag (and under ``strict`` drop) entities the article never
+    names. Returns the ids dropped."""
+    found = spans_of(text, {n: [e.name, *e.aliases] for n, e in enumerate(out.entities)})
+    dropped: set[str] = set()
+    kept: list[Entity] = []
+    for n, entity in enumerate(out.entities):
+        spans = [Span(text=text[s:e], start=s, end=e, grounding="exact")
+                 for s, e in found[n]]
+        if not spans:
+            if strict:
+                out.warnings.append(f"dropped entity {entity.id} ({entity.name[:80]!r}) and "
+                                    "every record that points at it: the article never names it")
+                dropped.add(entity.id)
+                continue
+            out.warnings.append(f"entity {entity.id} ({entity.name[:80]!r}) is never named in "
+                                "the article: no mention found")
+        kept.append(entity.model_copy(update={"mentions": spans}))
+    out.entities = kept
+    return dropped
+
+
+def _renumber(out: Resolved) -> None:
+    new = {e.id: f"E{n}" for n, e in enumerate(out.entities, start=1)}
+    out.entities = [e.model_copy(update={"id": new[e.id]}) for e in out.entities]
+    out.events = [v.model_copy(update={"participants": [
+        p.model_copy(update={"entity": new[p.entity]}) for p in v.participants]})
+        for v in out.events]
+    out.quotes = [q.model_copy(update={"speaker": new[q.speaker]}) for q in out.quotes]
+    out.positions = [p.model_copy(update={"holder": new[p.holder],
+                                          "target": new[p.target] if p.target else None})
+                     for p in out.positions]

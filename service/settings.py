@@ -16,12 +16,14 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KHABAR_", extra="ignore")
 
-    # Which model answers: "local", "local:/path/model.gguf" or "openai:MODEL".
-    provider: str = "local"
+    # Who answers: "rules" (the Arabic language layer, no model), "local",
+    # "local:/path/model.gguf", "openai:MODEL", or a model composed with the rules:
+    # "rules+local", "rules+openai:MODEL" (see service/providers/composed.py).
+    provider: str = "rules"
     # Providers a caller may name per request (comma-separated fnmatch patterns). The deployment's
     # own provider is always allowed. "local:*" is left out by default: it would let any caller
     # make the server open a file path of their choosing and load it into memory.
-    request_providers: str = "local,openai:*"
+    request_providers: str = "rules,local,openai:*,rules+local,rules+openai:*"
     # Distinct per-request providers kept built at once (least recently used ones are dropped).
     provider_pool_size: int = 16
     openai_base_url: str = "https://api.openai.com/v1"

@@ -1,6 +1,6 @@
 """Provider registry: one instance per provider spec per process.
 
-Specs: ``local`` (the bundled GGUF), ``local:/path/model.gguf`` (any GGUF), ``openai:MODEL``
+Specs: ``rules`` (the Arabic language layer, no model), ``local`` (the bundled GGUF), ``local:/path/model.gguf`` (any GGUF), ``openai:MODEL``
 (any OpenAI-compatible endpoint at ``KHABAR_OPENAI_BASE_URL``).
 """
 
@@ -48,7 +48,7 @@ class ProviderRegistry:
         if spec == self._settings.provider.strip():
             return
         kind, _, arg = spec.partition(":")
-        if kind not in ("local", "openai") or (kind == "openai" and not arg):
+        if kind not in ("local", "openai", "rules") or (kind == "openai" and not arg):
             self._build(spec)  # raises the same UnknownProvider message as any other path
         patterns = self._settings.provider_patterns()
         if not any(fnmatch.fnmatchcase(spec, p) for p in patterns):
@@ -63,6 +63,10 @@ class ProviderRegistry:
             self._pinned.add(spec.strip())
 
     def _build(self, spec: str) -> Provider:
+        if spec == "rules":
+            from service.providers.rules import RulesProvider
+
+            return RulesProvider()
         kind, _, arg = spec.partition(":")
         if kind == "local":
             from service.providers.local import LocalProvider
@@ -74,5 +78,5 @@ class ProviderRegistry:
             from service.providers.openai_compat import OpenAICompatProvider
 
             return OpenAICompatProvider(self._settings, arg)
-        raise UnknownProvider(f"unknown provider {spec!r}: use 'local', "
+        raise UnknownProvider(f"unknown provider {spec!r}: use 'rules', 'local', "
                               "'local:/path/model.gguf' or 'openai:MODEL'")

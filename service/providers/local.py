@@ -22,7 +22,7 @@ import instructor
 from openai.types.chat import ChatCompletion
 from pydantic import BaseModel
 
-from schemas.draft import Draft, draft_with_spans
+from schemas.draft import BoundedDraft, draft_with_spans
 from service.candidates import candidate_spans
 from service.errors import ProviderBusy, ProviderTimeout, ProviderUnavailable
 from service.prompting import PromptSet
@@ -80,7 +80,7 @@ class LocalProvider:
     def response_model_for(self, text: str) -> type[BaseModel]:
         """The draft model this article is decoded against (see ``local_span_choices``)."""
         if not self._settings.local_span_choices:
-            return Draft
+            return BoundedDraft
         return draft_with_spans(candidate_spans(text))
 
     # Loading ---------------------------------------------------------------------------------

@@ -1,0 +1,263 @@
+"""What happened: trigger words in narration become events with a PLOVER type and mode, the
+clause that reports them, participants with roles, a date, a place and a status.
+
+Happenings told only inside a person's words are not events (evals/GUIDE.md); a body's relayed
+statement that narrates ("قالت الوزارة إن الوزير عقد اجتماعات …") is narration and counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from service.arabic.lexicon import Lexicon, Match, Trigger
+from service.arabic.mentions import Actor, Mention, Mentions
+from service.arabic.speech import Quote
+from service.arabic.text import Region, Sentence, Token, bases, trim_span
+from service.arabic.when import find_date, find_place
+
+# Verbs whose event is named by the noun after them: عقد اجتماعاً، أجرى اتصالاً هاتفياً.
+_LIGHT = {"عقد", "عقدت", "يعقد", "عقدا", "اجري", "اجرت", "يجري", "اجريا", "بحث", "بحثت",
+          "يبحث", "بحثا", "اجتمع", "اجتمعت", "يجتمع", "اجتمعا"}
+_NEEDS_NOUN = {"عقد", "عقدت", "يعقد", "عقدا", "اجري", "اجرت", "يجري", "اجريا"}
+_CLAUSE_OPENERS = {"حيث", "فيما", "بينما", "كما", "اذ"}
+_MULTILATERAL = {"مجلس", "وزراء", "رؤساء", "قاده", "الدول", "الاعضاء"}
+_WITH = {"مع", "بين"}
+_ASIDES = {"وبحسب", "وحسب", "ووفقا", "وفقا", "بحسب"}
+_JOINT = {"الجانبان", "الطرفان", "الوزيران", "البلدان", "الزعيمان", "الرئيسان", "وزيرا",
+          "الجانبين", "الطرفين", "الوزيرين", "اتفقا", "وتعهدا", "تعهدا", "اتفقتا", "الزعيمين"}
+
+
+@dataclass
+class Event:
+    type: str
+    mode: str
+    status: str
+    start: int
+    end: int
+    participants: list[tuple[Actor, str]] = field(default_factory=list)
+    date: tuple[str, str | None, str | None] | None = None
+    location: tuple[str, str | None] | None = None
+    trigger: str = ""
+
+
+def clause_bounds(text: str, tokens: list[Token], lo: int, hi: int, at: int) -> tuple[int, int]:
+    """Token range of the clause holding token ``at``: split at a comma or semicolon that is
+    followed by a joined و-word or a clause opener (حيث، فيما، كما)."""
+    def breaks(k: int) -> bool:
+        gap = text[tokens[k - 1].end:tokens[k].start]
+        if not any(c in gap for c in "،,;؛"):
+            return False
+        t = tokens[k].norm
+        if t in _ASIDES:
+            return False
+        return t in _CLAUSE_OPENERS or (t.startswith("و") and len(t) > 3) or t in ("و",)
+    a = at
+    while a > lo and not breaks(a):
+        a -= 1
+    b = at + 1
+    while b < hi and not breaks(b):
+        b += 1
+    if b - a < 4:
+        return lo, hi
+    return a, b
+
+
+def _status(lex: Lexicon, tokens: list[Token], lo: int, hi: int, trig: Match[Trigger]
+            ) -> str:
+    for name in ("postponed", "ongoing", "planned"):
+        matcher = lex.status[name]
+        if any(matcher.at(tokens, k) for k in range(lo, hi)):
+            return {"postponed": "postponed_or_cancelled"}.get(name, name)
+    if trig.payload.kind != "verb":
+        return "occurred"
+    word = tokens[trig.start].norm
+    for b, _ in bases(word):
+        if b.startswith("س") and len(b) > 3 and b[1] in "يتن":
+            return "planned"
+    return "occurred"
+
+
+def _roles(mode: str, mentions: list[Mention], trigger_char: int) -> list[tuple[Actor, str]]:
+    seen: list[Actor] = []
+    for m in mentions:
+        if m.actor not in seen:
+            seen.append(m.actor)
+    out: list[tuple[Actor, str]] = []
+    people = [a for a in seen if a.type in ("person", "country")]
+    orgs = [a for a in seen if a.type == "organization"]
+    if mode in ("summit",):
+        out += [(o, "host") for o in orgs]
+        out += [(p, "attendee") for p in people]
+        return out
+    if mode in ("join_organization", "found_organization", "apply_membership"):
+        out += [(p, "actor") for p in people if p.type == "country"] or \
+            [(p, "actor") for p in people]
+        out += [(o, "target") for o in orgs]
+        return out
+    if mode in ("deliver_weapons", "deliver_aid", "withdraw_troops", "seize_territory",
+                "impose_sanctions"):
+        actors = orgs + people if mode in ("withdraw_troops", "seize_territory") else seen
+        if actors:
+            out.append((actors[0], "actor"))
+            out += [(a, "target") for a in seen if a is not actors[0]][:3]
+        return out
+    if mode == "visit":
+        if seen:
+            out.append((seen[0], "actor"))
+            out += [(a, "host") for a in seen[1:] if a.type == "country"][:1]
+        return out
+    if seen:
+        out.append((seen[0], "actor"))
+        out += [(a, "counterpart") for a in seen[1:] if a.type != "organization" or
+                mode in ("sign_agreement", "agree")][:6]
+    return out
+
+
+class _Finder:
+    def __init__(self, text: str, tokens: list[Token], mentions: Mentions, lex: Lexicon,
+                 published: dt.date | None):
+        self.text, self.tokens, self.mentions, self.lex = text, tokens, mentions, lex
+        self.published = published
+        self.events: list[Event] = []
+        self.seen: set[tuple[str, str, frozenset[str]]] = set()
+        self.pair: tuple[Actor, Actor] | None = None
+
+    def _trigger(self, i: int, hi: int) -> tuple[Match[Trigger], int] | None:
+        tokens, lex = self.tokens, self.lex
+        m = lex.triggers.at(tokens, i)
+        if m is None or m.cut > 2:
+            return None
+        t = m.payload
+        word = bases(tokens[i].norm)[-1][0] if m.cut else tokens[i].norm
+        if t.needs and not any(b in t.needs for k in range(m.end, min(m.end + 4, hi))
+                               for b, _ in bases(tokens[k].norm)):
+            return None
+        if t.kind == "noun":
+            reading = next((b for b, c in bases(tokens[i].norm) if c == m.cut), tokens[i].norm)
+            if reading.startswith("ال") and t.mode not in ("withdraw_troops",
+                                                           "seize_territory"):
+                return None
+        light = any(b in _LIGHT for b, _ in bases(tokens[i].norm))
+        if light:
+            for k in range(m.end, min(m.end + 4, hi)):
+                nm = lex.triggers.at(tokens, k)
+                if nm is not None and nm.payload.kind == "noun" and nm.payload.type == "CONSULT":
+                    if nm.payload.needs and not any(
+                            b in nm.payload.needs for q in range(nm.end, min(nm.end + 3, hi))
+                            for b, _ in bases(tokens[q].norm)):
+                        continue
+                    merged = Match(m.start, nm.end, m.cut, nm.payload)
+                    return merged, nm.end
+            if any(b in _NEEDS_NOUN for b, _ in bases(tokens[i].norm)):
+                return None
+        del word
+        return m, m.end
+
+    def _mode(self, m: Match[Trigger], hi: int) -> str:
+        mode = m.payload.mode
+        if mode == "meet" and m.payload.kind == "noun":
+            window = range(m.end, min(m.end + 5, hi))
+            if any(self.tokens[k].norm in _MULTILATERAL for k in window) or any(
+                    (mm := self.mentions.covering(k)) is not None and
+                    mm.actor.type == "organization" for k in window):
+                if not any(self.tokens[k].norm in ("ثنائيا", "ثنائي", "الثنائي", "ثنائية")
+                           for k in window):
+                    return "summit"
+        return mode
+
+    def read(self, sentence: Sentence, lo: int, hi: int, blocked: list[tuple[int, int]],
+             topic: Actor | None) -> None:
+        tokens = self.tokens
+        i = lo
+        while i < hi:
+            if any(s <= tokens[i].start < e for s, e in blocked):
+                i += 1
+                continue
+            found = self._trigger(i, hi)
+            if found is None:
+                i += 1
+                continue
+            m, after = found
+            mode = self._mode(m, hi)
+            a, b = clause_bounds(self.text, tokens, lo, hi, i)
+            colon = self.text.find(":", tokens[a].start, tokens[b - 1].end)
+            mentions = [mm for mm in self.mentions.in_range(a, b)
+                        if not any(s <= mm.start < e for s, e in blocked)
+                        and (colon < 0 or mm.start < colon)]
+            participants = _roles(mode, mentions, tokens[i].start)
+            joint = any(bb in _JOINT for k in range(a, min(b, i + 3))
+                        for bb, _ in bases(tokens[k].norm))
+            if joint and self.pair and mode not in ("summit",):
+                pair = [(self.pair[0], "actor"), (self.pair[1], "counterpart")]
+                participants = pair + [(p, "target") for p, _ in participants
+                                       if p not in self.pair]
+            # A verb with no subject of its own continues the sentence before it.
+            subject_named = any(i < mm.first <= m.end + 1 for mm in mentions) or any(
+                mm.first < i for mm in mentions)
+            if (topic is not None and m.payload.kind == "verb" and not subject_named
+                    and mode not in ("summit", "found_organization", "join_organization")
+                    and all(p is not topic for p, _ in participants)):
+                participants = [(topic, "actor")] + [
+                    (p, "counterpart" if r == "actor" else r) for p, r in participants]
+            place = find_place(self.lex, tokens, a, b)
+            if mode == "visit" and place is not None:
+                code = next((c for c, en in ((k.country, k.name_en) for k in
+                                             self.mentions.actors) if en == place[2]), None)
+                host = self.mentions.by_key.get(f"country:{code}") if code else None
+                if host is not None and all(p is not host for p, _ in participants):
+                    participants.append((host, "host"))
+            s, e = trim_span(self.text, tokens[a].start, tokens[b - 1].end)
+            # Drop a leading separate "و" or "كما" (evals/GUIDE.md, evidence).
+            for lead in ("و ", "كما "):
+                if self.text.startswith(lead, s):
+                    s += len(lead)
+            date = find_date(self.text, tokens, a, b, self.published)
+            status = _status(self.lex, tokens, a, b, m)
+            split = self._split_counterparts(m, mode, participants)
+            for parts in split:
+                key = (m.payload.type, mode, frozenset(p.key for p, _ in parts))
+                if parts and key in self.seen:
+                    continue
+                self.seen.add(key)
+                roles = dict((r, p) for p, r in parts)
+                if mode in ("meet", "phone_call") and "actor" in roles and \
+                        "counterpart" in roles:
+                    self.pair = (roles["actor"], roles["counterpart"])
+                self.events.append(Event(
+                    m.payload.type, mode, status, s, e, parts,
+                    date, (self.text[place[0]:place[1]], place[2]) if place else None,
+                    self.text[tokens[m.start].start:tokens[m.end - 1].end]))
+            i = max(after, i + 1)
+
+    @staticmethod
+    def _split_counterparts(m: Match[Trigger], mode: str, parts: list[tuple[Actor, str]]
+                            ) -> list[list[tuple[Actor, str]]]:
+        """Several bilateral talks in one sentence are one event each."""
+        if mode not in ("meet", "phone_call"):
+            return [parts]
+        actor = [p for p in parts if p[1] == "actor"]
+        others = [p for p in parts if p[1] == "counterpart" and p[0].type == "person"]
+        if len(actor) == 1 and len(others) >= 3:
+            return [[actor[0], o] for o in others]
+        return [parts]
+
+
+def find_events(text: str, tokens: list[Token], sentences: list[Sentence],
+                token_ranges: list[tuple[int, int]], regions: list[Region],
+                quotes: list[Quote], mentions: Mentions, lex: Lexicon,
+                published: dt.date | None, skip: set[int]) -> list[Event]:
+    finder = _Finder(text, tokens, mentions, lex, published)
+    # Words a person speaks are not narration; a body's relayed statement is.
+    blocked = [(r.start, r.end) for r in regions if len(text[r.start:r.end].split()) >= 4]
+    blocked += [(q.start, q.end) for q in quotes
+                if q.speaker is None or q.speaker.type == "person"]
+    topic: Actor | None = None
+    for n, (sentence, (lo, hi)) in enumerate(zip(sentences, token_ranges)):
+        if n in skip or hi <= lo:
+            continue
+        finder.read(sentence, lo, hi, blocked, topic)
+        people = [m.actor for m in mentions.in_range(lo, hi) if m.actor.type == "person"]
+        if people:
+            topic = people[0]
+    return finder.events

@@ -1,0 +1,669 @@
+"""Who the article names: people by title and name, states, capitals, bodies, and the later
+references (surname, title alone, "الجانب الروسي", "المنظمة") linked back to them.
+
+Pure logic over tokens. One pass left to right finds mentions; a second pass links surnames of
+the people found. Every mention keeps exact character offsets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from service.arabic.lexicon import DATA, Known, Lexicon, _read, nisba_country, words
+from service.arabic.text import Token, fold
+
+_UNQUOTE = str.maketrans("", "", "\"«»“”'")
+_STOP_PUNCT = set(",،.:;؛()[]«»\"“”!?؟")
+_CONNECTORS = {"بن", "بنت", "ابن", "ال", "عبد", "ابو", "ابي", "ام", "ولد", "فان", "دي", "فون"}
+# Heads of a state's collective reference: "الجانب الروسي" is Russia.
+_SIDE_HEADS = {"الجانب", "السلطات", "القياده", "الحكومه", "الدوله", "الوفد"}
+_COUNTERPART = {"نظيره", "نظيرته", "نظيرها", "نظيريه", "نظيرهما", "نظرائه"}
+_LOCATIVE = {"في", "الي", "من", "الى", "داخل", "بين", "نحو", "عاصمه", "العاصمه"}
+_MINISTRY = {"وزاره"}
+# Words that continue a title rather than start a name ("المندوبة الدائمة").
+_TITLE_WORDS = frozenset(fold(w) for w in (
+    "الخارجية", "الدولة", "العام", "الخاص", "الدائم", "الرسمي", "السابق", "المساعد", "الخاصة",
+    "الدائمة", "الرسمية", "الصحفي", "الصحفية", "الأعلى", "العليا", "الأمم", "المتحدة",
+    "الأول", "الأولى", "التنفيذي", "التنفيذية", "القانوني", "السياسي"))
+_AGENCY_CONTEXT = {"وكاله", "لوكاله", "نقلت", "نقل", "ذكرت", "افادت", "بحسب", "حسب", "تصريح",
+                   "تصريحات", "مقابله", "حديث", "وفقا", "اوردت", "قالت", "نشرت", "الانباء"}
+_COMMON_GIVEN = {"محمد", "احمد", "علي", "عبد", "بن", "حسن", "حسين", "عمر", "خالد", "سعد"}
+
+
+@lru_cache(maxsize=1)
+def function_words() -> frozenset[str]:
+    return frozenset(w for f in _read("function_words.toml")["forms"] for w in words(f))
+
+
+@dataclass
+class Actor:
+    key: str
+    type: str
+    name: str
+    name_en: str | None = None
+    title: str | None = None
+    country: str | None = None
+    feminine: bool = False
+    forms: list[str] = field(default_factory=list)
+    mentions: list[tuple[int, int]] = field(default_factory=list)
+
+    def add_form(self, form: str) -> None:
+        form = " ".join(form.translate(_UNQUOTE).split())
+        if form and all(fold(form) != fold(f) for f in [self.name, *self.forms]):
+            self.forms.append(form)
+
+
+@dataclass
+class Mention:
+    first: int          # token index
+    last: int           # one past
+    start: int          # characters
+    end: int
+    actor: Actor
+    kind: str           # name · alias · surname · title · side · capital · ref
+
+
+@dataclass
+class Place:
+    start: int
+    end: int
+    text: str
+    en: str | None
+    code: str | None
+
+
+@dataclass
+class Mentions:
+    actors: list[Actor] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)
+    places: list[Place] = field(default_factory=list)
+    at_token: dict[int, Mention] = field(default_factory=dict)
+    by_key: dict[str, Actor] = field(default_factory=dict)
+
+    def actor(self, key: str, make: Actor) -> Actor:
+        if key not in self.by_key:
+            self.by_key[key] = make
+            self.actors.append(make)
+        return self.by_key[key]
+
+    def add(self, mention: Mention) -> None:
+        self.mentions.append(mention)
+        for t in range(mention.first, mention.last):
+            self.at_token.setdefault(t, mention)
+        span = (mention.start, mention.end)
+        if span not in mention.actor.mentions:
+            mention.actor.mentions.append(span)
+
+    def covering(self, token: int) -> Mention | None:
+        return self.at_token.get(token)
+
+    def in_range(self, lo: int, hi: int) -> list[Mention]:
+        """Mentions whose tokens start within [lo, hi), in order."""
+        return [m for m in self.mentions if lo <= m.first < hi]
+
+
+def _unwrap(written: str) -> str:
+    """A name wrapped in quotation marks after a generic head: مجموعة "بريكس" → بريكس."""
+    for opener, closer in (('"', '"'), ("«", "»"), ("“", "”")):
+        at = written.find(opener)
+        if at > 0 and written.endswith(closer) and written.count(opener) + (
+                0 if opener != closer else 0) >= 1:
+            inner = written[at + 1:-1].strip()
+            if inner and opener not in inner:
+                return inner
+    return written
+
+
+def _has_article(t: Token) -> bool:
+    bare = t.text.lstrip("وفبلك") if t.norm[:1] in "وفبلك" and not t.text.startswith("ال") \
+        else t.text
+    return bare.startswith("ال") or t.text.startswith("لل")
+
+
+def _gap_breaks(text: str, a: Token, b: Token) -> bool:
+    return any(ch in _STOP_PUNCT for ch in text[a.end:b.start])
+
+
+class _Finder:
+    def __init__(self, text: str, tokens: list[Token], lex: Lexicon):
+        self.text, self.tokens, self.lex = text, tokens, lex
+        self.out = Mentions()
+        self.stop = function_words()
+        self.last_person: list[Actor] = []
+        self._name_forms: set[str] = set()
+
+    # -- people ------------------------------------------------------------------------------
+    def _word_is_lexical(self, i: int) -> bool:
+        lex, t = self.lex, self.tokens[i]
+        if t.norm.isdigit() or len(t.norm) < 2:
+            return True
+        if t.norm == "علي" and "ى" not in t.text:
+            return False  # the name علي, not the preposition على (they fold alike)
+        if any(b in self.stop or b in _COUNTERPART for b, _ in _readings(t.norm)):
+            return True
+        if any(nisba_country(lex, b) for b, _ in _readings(t.norm)) or \
+                lex.titles.at(self.tokens, i):
+            return True
+        if lex.cues.at(self.tokens, i) or lex.triggers.at(self.tokens, i):
+            return True
+        known = lex.actors.at(self.tokens, i)
+        return bool(known and known.payload.type != "person")
+
+    def _name_after(self, j: int) -> int:
+        """One past the last word of a personal name starting at token ``j`` (``j`` if none)."""
+        tokens, n, k = self.tokens, len(self.tokens), j
+        words_taken = 0
+        del n
+        n = len(tokens)
+        while k < n and words_taken < 4:
+            if k > j and _gap_breaks(self.text, tokens[k - 1], tokens[k]):
+                break
+            t = tokens[k]
+            if t.norm in _CONNECTORS and words_taken:
+                if k + 1 < n and not _gap_breaks(self.text, t, tokens[k + 1]):
+                    k += 1
+                    continue
+                break
+            prev = tokens[k - 1].norm if k > j else ""
+            # The article is written ال without hamza; أل (ألكسندر، أليكسي) begins a name.
+            if _has_article(t) and prev not in _CONNECTORS:
+                nxt = tokens[k + 1] if k + 1 < n else None
+                if not words_taken and nxt is not None and nxt.norm in _CONNECTORS and \
+                        not self._word_is_lexical(k):
+                    k += 1  # "المختار ولد …": a name that opens with the article
+                    words_taken += 1
+                    continue
+                if not words_taken or self._word_is_lexical(k):
+                    break
+                k += 1  # a family name with the article ends the name …
+                words_taken += 1
+                # … unless a second one follows ("عمر الطيب الزين").
+                if nxt is not None and nxt.text.startswith("ال") and \
+                        not _gap_breaks(self.text, t, nxt) \
+                        and not self._word_is_lexical(k) and words_taken < 4:
+                    k += 1
+                break
+            if self._word_is_lexical(k) and not (prev in _CONNECTORS and words_taken):
+                break
+            if words_taken and t.text[:1] in "بل" and k + 1 < n and _has_article(tokens[k + 1]):
+                break  # "فلان باعتماد القرار": a preposition phrase, not a name
+            k += 1
+            words_taken += 1
+        while k > j and tokens[k - 1].norm in _CONNECTORS:
+            k -= 1
+        return k
+
+    def _title_tail(self, j: int) -> tuple[int, str | None]:
+        """Extend a title over nisbas, joined titles and the state or body it serves."""
+        lex, tokens, n = self.lex, self.tokens, len(self.tokens)
+        start = j
+        country = None
+        for _ in range(8):
+            if j >= n or _gap_breaks(self.text, tokens[j - 1], tokens[j]):
+                break
+            t = tokens[j]
+            code = nisba_country(lex, t.norm)
+            if code:
+                country = country or code
+                j += 1
+                continue
+            joined = lex.titles.at(tokens, j)
+            if joined and joined.cut == 1 and t.norm[0] == "و":
+                j = joined.end
+                continue
+            if t.norm in ("في", "لدي", "باسم", "لدى") and j + 1 < n:
+                known = lex.actors.at(tokens, j + 1)
+                if known and known.payload.type != "person":
+                    country = country or known.payload.country
+                    j = known.end
+                    continue
+                if t.norm == "باسم" and tokens[j + 1].norm.startswith(("وزاره", "الخارجيه")):
+                    j += 2
+                    continue
+            known = lex.actors.at(tokens, j)
+            if known and known.payload.type != "person" and known.payload.form != "capital":
+                country = country or known.payload.country
+                j = known.end
+                continue
+            if any(b in _MINISTRY or b == "الخارجيه" for b, _ in _readings(t.norm)):
+                after = self._ministry(j)  # "المتحدث باسم وزارة الخارجية الصينية"
+                if after is not None:
+                    ministry = self.out.mentions[-1].actor
+                    country = country or ministry.country
+                    j = after
+                    continue
+            ref = next((b for b, _ in _readings(t.norm)
+                        if b == "الوزاره" or b in lex.org_refs), None)
+            if ref is not None:  # "المتحدث باسم الوزارة", "الأمين العام للمنظمة"
+                before = len(self.out.mentions)
+                self._org_ref(j)
+                if len(self.out.mentions) > before:
+                    country = country or self.out.mentions[-1].actor.country
+                j += 1
+                continue
+            if t.norm in ("في", "لدي") and j + 1 < n and _has_article(tokens[j + 1]) and \
+                    not self._word_is_lexical(j + 1):
+                j += 2  # "المستشار السياسي في الرئاسة الإريترية"
+                continue
+            if t.norm in ("للشوون", "لشوون", "الشوون") and j + 1 < n:
+                j += 2
+                continue
+            # "الأمين العام للمجلس"، "وزير الدولة للشؤون الخارجية": a definite complement is
+            # part of the title (names seldom start with the article).
+            if _has_article(t) and not (j + 1 < n and tokens[j + 1].norm in _CONNECTORS) \
+                    and not self._word_is_lexical(j) and j - start < 6:
+                j += 1
+                continue
+            if t.norm in _TITLE_WORDS:
+                j += 1
+                continue
+            break
+        return j, country
+
+    def _person(self, i: int) -> int | None:
+        """A title (+ tail) (+ name) at token ``i``; returns the next token to read."""
+        lex, tokens, text = self.lex, self.tokens, self.text
+        title = lex.titles.at(tokens, i)
+        if title is None:
+            return None
+        cut_chars = _chars_for(tokens[i].text, title.cut)
+        tail, country = self._title_tail(title.end)
+        served = country is not None or any(
+            mm.first >= title.end and mm.last <= tail for mm in self.out.mentions[-3:])
+        j = tail
+        while j < len(tokens) and tokens[j].norm in {fold(h) for h in lex.honorifics}:
+            j += 1
+        if j < len(tokens) and j > 0 and any(ch in "،,.:;؛()" for ch in
+                                             text[tokens[j - 1].end:tokens[j].start]):
+            # "لسفير باكستان لدى روسيا، شوكت علي خان": a name in apposition after a comma,
+            # taken only when the title named its state and two or more name words follow.
+            name_end = j
+            if any(c in text[tokens[j - 1].end:tokens[j].start] for c in "،,"):
+                k = j
+                while k < len(tokens) and nisba_country(lex, tokens[k].norm):
+                    country = country or nisba_country(lex, tokens[k].norm)
+                    k += 1
+                after = self._name_after(k) if k < len(tokens) else k
+                if (country or served) and after - k >= 2:
+                    j, name_end = k, after
+        else:
+            name_end = self._name_after(j) if j < len(tokens) else j
+        title_text = text[tokens[i].start + cut_chars:tokens[tail - 1].end]
+        feminine = fold(tokens[i].text[cut_chars:]).endswith("ه") or fold(
+            tokens[i].text[cut_chars:]) in ("الملكه",)
+        if name_end == j and j == tail and j < len(tokens) and lex.titles.at(tokens, j):
+            return i + 1  # "الوزير الوزير الروسي": read the fuller title that follows
+        if name_end > j and title_text.startswith("ال") and country:
+            # "الوزير الروسي" + words: a reference to the minister already named, unless
+            # the words are his name or a name the article has not used for anyone.
+            ref = self._refers_to(title_text, country)
+            name_words = set(fold(text[tokens[j].start:tokens[name_end - 1].end]).split())
+            if ref is not None and not name_words & set(
+                    w for f in [ref.name, *ref.forms] for w in fold(f).split()):
+                name_end = j
+        if name_end > j:
+            name = text[tokens[j].start:tokens[name_end - 1].end]
+            actor = self._person_actor(name, title_text, country, feminine, j)
+            self.out.add(Mention(j, name_end, tokens[j].start, tokens[name_end - 1].end,
+                                 actor, "name"))
+            self.last_person.append(actor)
+            return name_end
+        # A title alone refers back to someone already named.
+        ref = self._refers_to(title_text, country)
+        if ref is not None:
+            start = tokens[i].start + cut_chars
+            self.out.add(Mention(i, tail, start, tokens[tail - 1].end, ref, "title"))
+            ref.add_form(title_text)
+        return tail
+
+    def _joined_nisba_person(self, i: int) -> int | None:
+        """"نظيريه العراقي فلان والمصري فلان": a joined nisba opens a second person who
+        shares the title before it."""
+        t = self.tokens[i]
+        if not t.norm.startswith("و") or not self.last_person:
+            return None
+        code = nisba_country(self.lex, t.norm[1:])
+        if code is None:
+            return None
+        end = self._name_after(i + 1) if i + 1 < len(self.tokens) else i + 1
+        if end - (i + 1) < 2:
+            return None
+        name = self.text[self.tokens[i + 1].start:self.tokens[end - 1].end]
+        title = self.text[t.start + 1:t.end]
+        actor = self._person_actor(name, title, code, False, i + 1)
+        self.out.add(Mention(i + 1, end, self.tokens[i + 1].start, self.tokens[end - 1].end,
+                             actor, "name"))
+        self.last_person.append(actor)
+        return end
+
+    def _person_actor(self, name: str, title: str | None, country: str | None,
+                      feminine: bool, at: int) -> Actor:
+        known = self.lex.actors.at(self.tokens, at)
+        if known and known.payload.type == "person":
+            k = known.payload
+            same = self.out.by_key.get(k.key) or self._same_person(name)
+            if same is not None:
+                self.out.by_key.setdefault(k.key, same)
+                same.name_en = same.name_en or k.en
+                same.country = same.country or k.country
+            actor = same or self.out.actor(k.key, Actor(k.key, "person", name, k.en, title,
+                                                        country or k.country, feminine))
+        else:
+            actor = self._same_person(name) or self.out.actor(
+                f"person:{fold(name)}", Actor(f"person:{fold(name)}", "person", name, None,
+                                               title, country, feminine))
+        if len(fold(name)) > len(fold(actor.name)):
+            actor.add_form(actor.name)
+            actor.name = name
+        else:
+            actor.add_form(name)
+        self._name_forms.add(name)
+        actor.title = actor.title or title
+        actor.country = actor.country or country
+        return actor
+
+    def _same_person(self, name: str) -> Actor | None:
+        seq = set(fold(name).split())
+        for actor in self.out.actors:
+            if actor.type != "person":
+                continue
+            for form in [actor.name, *actor.forms]:
+                other = set(fold(form).split())
+                if other and (seq <= other or other <= seq) and seq & other - _COMMON_GIVEN:
+                    return actor
+        return None
+
+    def _refers_to(self, title: str, country: str | None) -> Actor | None:
+        head = fold(title).split()[0].removeprefix("ال")
+        for actor in reversed(self.last_person):
+            if country and actor.country and actor.country != country:
+                continue
+            if actor.title and head in fold(actor.title).replace("ال", " ").split() or (
+                    country and actor.country == country):
+                return actor
+        return None
+
+    # -- states and bodies -------------------------------------------------------------------
+    def _known(self, i: int) -> int | None:
+        lex, tokens, text = self.lex, self.tokens, self.text
+        m = lex.actors.at(tokens, i)
+        if m is None:
+            return None
+        k: Known = m.payload
+        start = tokens[i].start + _chars_for(tokens[i].text, m.cut)
+        end = tokens[m.end - 1].end
+        written = text[start:end]
+        if k.type == "person":
+            actor = self._person_actor(k.name if m.end - m.start < len(k.name.split()) and
+                                       k.form != "name" else written, None, k.country,
+                                       False, i)
+            actor.add_form(written)
+            self.out.add(Mention(i, m.end, start, end, actor, "name"))
+            self.last_person.append(actor)
+            return m.end
+        before = tokens[i - 1].norm if i else ""
+        if k.key.startswith("agency:") and not self._reporting_context(i, m.cut):
+            return m.end
+        bare = bases_first(tokens[i].norm, m.cut)
+        locative = before in _LOCATIVE or bare in ("ب", "ل") and k.form == "capital"
+        if k.form == "capital" or (k.type == "country" and fold(k.name) in self.lex.cities):
+            place = Place(start, end, written, k.en, k.country)
+            self.out.places.append(place)
+            if locative or bare == "ب":
+                return m.end
+        country_name = self.lex.countries.get(k.country or "") if k.type == "country" else None
+        via_ll = m.cut and tokens[i].norm[m.cut - 1:m.cut + 1] == "لا" and \
+            tokens[i].norm.startswith(("لل", "ولل"))
+        if via_ll:  # "للأمم المتحدة": the name without its clitic is not written as such
+            written_name = k.name if k.form == "name" else written
+        else:
+            written_name = _unwrap(written)
+        name = country_name.name if country_name and k.form == "capital" else written_name
+        actor = self.out.actor(k.key, Actor(k.key, k.type, name, k.en, None, k.country,
+                                            k.type != "person"))
+        if k.type == "country" and k.form != "capital" and len(fold(written)) > len(
+                fold(actor.name)) and actor.name != written:
+            actor.add_form(actor.name)
+            actor.name = written
+        if k.type == "organization" and k.form == "name" and not via_ll and \
+                fold(actor.name) != fold(name) and fold(k.name) == fold(
+                    written.translate(_UNQUOTE)):
+            actor.add_form(actor.name)  # the full name, once written, names the body
+            actor.name = name
+        elif fold(written) != fold(actor.name):
+            actor.add_form(written)
+        self.out.add(Mention(i, m.end, start, end, actor,
+                             "capital" if k.form == "capital" else "name"))
+        return m.end
+
+    def _reporting_context(self, i: int, cut: int) -> bool:
+        """A news agency counts as an actor where it reports, not where it is a name."""
+        if cut:
+            return True
+        near = {self.tokens[k].norm for k in range(max(0, i - 3), i)}
+        near = {b for w in near for b, _ in _readings(w)}
+        return bool(near & _AGENCY_CONTEXT)
+
+    def _ministry(self, i: int) -> int | None:
+        tokens, lex, n = self.tokens, self.lex, len(self.tokens)
+        first = self.tokens[i]
+        readings = dict(_readings(first.norm))
+        if not (readings.keys() & _MINISTRY or readings.keys() & {"الخارجيه"}):
+            return None
+        is_bare = "الخارجيه" in readings
+        j = i + (0 if is_bare else 1)
+        if j >= n:
+            return None
+        branch = tokens[j].norm
+        if not is_bare and not branch.startswith("ال"):
+            return None
+        j += 1
+        # "وزارة الخارجية والتعاون الدولي الليبية": joined parts of the ministry's name.
+        for _ in range(3):
+            if j < n and (tokens[j].norm.startswith("وال") or tokens[j].norm.startswith("وش")
+                          ) and not _gap_breaks(self.text, tokens[j - 1], tokens[j]):
+                j += 1
+                if j < n and _has_article(tokens[j]) and not nisba_country(lex, tokens[j].norm):
+                    j += 1
+            else:
+                break
+        country = None
+        if j < n and not _gap_breaks(self.text, tokens[j - 1], tokens[j]):
+            country = nisba_country(lex, tokens[j].norm)
+            if country:
+                j += 1
+            elif tokens[j].norm in ("في", "لدي") and j + 1 < n:
+                known = lex.actors.at(tokens, j + 1)
+                if known and known.payload.type == "country":
+                    country, j = known.payload.country, known.end
+        if is_bare and not country and i and tokens[i - 1].norm not in ("بيان", "وزاره"):
+            if not any(r in readings for r in ("للخارجيه", "الخارجيه")):
+                return None
+        cut = readings.get("الخارجيه" if is_bare else next(iter(readings.keys() & _MINISTRY)), 0)
+        start = first.start + _chars_for(first.text, cut)
+        end = tokens[j - 1].end
+        written = self.text[start:end]
+        key = f"ministry:{branch if not is_bare else 'الخارجيه'}:{country or '?'}"
+        if country is None:
+            # An unqualified ministry is the one the article already named, if only one.
+            named = [a for a in self.out.actors if a.key.startswith(
+                f"ministry:{branch if not is_bare else 'الخارجيه'}:")]
+            if len(named) == 1:
+                key = named[0].key
+        en = None
+        if "الخارجيه" in (branch, "الخارجيه" if is_bare else ""):
+            state = lex.countries.get(country or "")
+            en = f"Ministry of Foreign Affairs of {state.en}" if state else \
+                "Ministry of Foreign Affairs"
+        actor = self.out.actor(key, Actor(key, "organization", written, en, None, country,
+                                          True))
+        if not is_bare and len(written) > len(actor.name) and fold(actor.name) != fold(written):
+            actor.add_form(actor.name)
+            actor.name = written
+        else:
+            actor.add_form(written)
+        self.out.add(Mention(i, j, start, end, actor, "name" if not is_bare else "alias"))
+        return j
+
+    def _side(self, i: int) -> int | None:
+        tokens = self.tokens
+        if i + 1 >= len(tokens):
+            return None
+        head = next((b for b, _ in _readings(tokens[i].norm) if b in _SIDE_HEADS), None)
+        if head is None:
+            return None
+        code = nisba_country(self.lex, tokens[i + 1].norm)
+        if not code or code not in self.lex.countries:
+            return None
+        base = self.lex.countries[code]
+        actor = self.out.actor(base.key, Actor(base.key, "country", base.name, base.en, None,
+                                               code, True))
+        cut = dict(_readings(tokens[i].norm))[head]
+        start = tokens[i].start + _chars_for(tokens[i].text, cut)
+        written = self.text[start:tokens[i + 1].end]
+        actor.add_form(written)
+        self.out.add(Mention(i, i + 2, start, tokens[i + 1].end, actor, "side"))
+        return i + 2
+
+    def _org_ref(self, i: int) -> None:
+        t = self.tokens[i]
+        for reading, cut in _readings(t.norm):
+            if reading == "الوزاره":
+                named = [a for a in self.out.actors if a.key.startswith("ministry:")]
+                if named:
+                    start = t.start + _chars_for(t.text, cut)
+                    named[-1].add_form(self.text[start:t.end])
+                    self.out.add(Mention(i, i + 1, start, t.end, named[-1], "ref"))
+                return
+            keys = self.lex.org_refs.get(reading)
+            if not keys:
+                continue
+            named = [self.out.by_key[k] for k in keys if k in self.out.by_key]
+            if named:
+                actor = named[-1]
+                start = t.start + _chars_for(t.text, cut)
+                actor.add_form(self.text[start:t.end])
+                self.out.add(Mention(i, i + 1, start, t.end, actor, "ref"))
+                return
+
+    def run(self) -> Mentions:
+        i, n = 0, len(self.tokens)
+        while i < n:
+            second = self._joined_nisba_person(i)
+            if second is not None:
+                i = second
+                continue
+            gazetteer = self.lex.actors.at(self.tokens, i)
+            nxt = (None if gazetteer else self._ministry(i)) or self._side(i) or \
+                self._person(i) or self._known(i)
+            if nxt is not None and nxt > i:
+                i = nxt
+                continue
+            self._org_ref(i)
+            i += 1
+        self._merge_ministries()
+        self._surnames()
+        self.out.mentions.sort(key=lambda m: m.start)
+        for actor in self.out.actors:
+            actor.mentions.sort()
+        return self.out
+
+    def _merge_ministries(self) -> None:
+        """"وزارة الخارجية" with no state is the one ministry of that kind the article names
+        with its state, when there is exactly one."""
+        for loose in [a for a in self.out.actors if a.key.endswith(":?")]:
+            branch = loose.key[:-1]
+            full = [a for a in self.out.actors if a.key.startswith(branch) and a is not loose]
+            if len(full) != 1:
+                continue
+            target = full[0]
+            for mention in self.out.mentions:
+                if mention.actor is loose:
+                    mention.actor = target
+            target.mentions = sorted(set(target.mentions) | set(loose.mentions))
+            for form in [loose.name, *loose.forms]:
+                target.add_form(form)
+            self.out.actors.remove(loose)
+            self.out.by_key[loose.key] = target
+
+    def _surnames(self) -> None:
+        # surname → the people who bear it, each with where it is first named in full.
+        short: dict[str, list[tuple[int, Actor]]] = {}
+        for actor in self.out.actors:
+            if actor.type != "person" or not actor.mentions:
+                continue
+            first = actor.mentions[0][0]
+            # Only names, never the title references collected as forms ("الرئيس الروسي").
+            for form in [actor.name, *(f for f in actor.forms if f in self._name_forms)]:
+                parts = fold(form).split()
+                if len(parts) < 2:
+                    continue
+                if len(parts[-1]) >= 3 and parts[-1] not in _COMMON_GIVEN:
+                    short.setdefault(parts[-1], []).append((first, actor))
+                if len(parts) == 2 and len(parts[0]) >= 4 and parts[0] not in _COMMON_GIVEN:
+                    short.setdefault(parts[0], []).append((first, actor))
+        if not short:
+            return
+        for i, t in enumerate(self.tokens):
+            if i in self.out.at_token:
+                continue
+            for reading, cut in _readings(t.norm):
+                bearers = short.get(reading)
+                if not bearers or reading in self.stop:
+                    continue
+                # Two people share the surname: the one the article introduced first (its
+                # protagonist), among those already named.
+                before = [(at, a) for at, a in bearers if at < t.start] or bearers
+                actor = min(before, key=lambda x: x[0])[1]
+                start = t.start + _chars_for(t.text, cut)
+                actor.add_form(self.text[start:t.end])
+                self.out.add(Mention(i, i + 1, start, t.end, actor, "surname"))
+                break
+
+
+def _readings(norm: str) -> tuple[tuple[str, int], ...]:
+    from service.arabic.text import bases
+
+    return bases(norm)
+
+
+def bases_first(norm: str, cut: int) -> str:
+    """The clitic letters a match took off the front of its first word."""
+    return norm[:cut] if cut else ""
+
+
+def _chars_for(written: str, letters: int) -> int:
+    """How many characters of ``written`` hold its first ``letters`` letters (marks skipped)."""
+    if not letters:
+        return 0
+    seen = 0
+    for pos, ch in enumerate(written):
+        if fold(ch):
+            seen += 1
+            if seen == letters:
+                return pos + 1
+    return len(written)
+
+
+def find_mentions(text: str, tokens: list[Token], lex: Lexicon) -> Mentions:
+    return _Finder(text, tokens, lex).run()
+
+
+def spans_of(text: str, forms: dict[int, list[str]]) -> dict[int, list[tuple[int, int]]]:
+    """Where the article names each entity, given its written forms (name and aliases): every
+    occurrence, clitic prefixes (و، ب، ل، لل) left outside the span, longest form first, no
+    two spans overlapping. Keys are the caller's entity numbers."""
+    from service.arabic.lexicon import PhraseMatcher
+    from service.arabic.text import tokenize
+
+    matcher: PhraseMatcher[int] = PhraseMatcher()
+    for key, written in forms.items():
+        for form in written:
+            matcher.add(form, key)
+    tokens = tokenize(text)
+    out: dict[int, list[tuple[int, int]]] = {key: [] for key in forms}
+    for m in matcher.scan(tokens):
+        start = tokens[m.start].start + _chars_for(tokens[m.start].text, m.cut)
+        out[m.payload].append((start, tokens[m.end - 1].end))
+    return out

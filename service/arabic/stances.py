@@ -1,0 +1,139 @@
+"""Where actors stand: stance cues (رحب، أيد، دعا إلى، رفض، أدان، قلق …) with their holder,
+target and the clause that carries them.
+
+Inside reported speech the holder is the speaker, or the state the speaker names as his own
+("بلاده"), or a state the content opens with ("باكستان راضية عن …"). In narration it is the
+subject after the cue verb. Courtesies (thanks, condolences) are not positions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from service.arabic.events import clause_bounds
+from service.arabic.lexicon import Lexicon
+from service.arabic.mentions import Actor, Mention, Mentions
+from service.arabic.speech import Quote
+from service.arabic.text import Sentence, Token, bases, trim_span
+
+# Stance words that only count inside reported speech or right after a reporting cue.
+_WEAK = {"اهميه", "ضروره", "الحاجه", "دعم", "دعمه", "دعمها", "تاييد", "تاييده", "مسانده",
+         "رغبه", "امل", "التزام", "حرص", "تطلع", "قلق", "القلق"}
+_OWN_STATE = {"بلاده", "بلادها", "لبلاده", "لبلادها", "وبلاده"}
+
+
+@dataclass
+class Position:
+    holder: Actor
+    stance: str
+    topic_en: str
+    target: Actor | None
+    start: int
+    end: int
+
+
+class _Finder:
+    def __init__(self, text: str, tokens: list[Token], mentions: Mentions, lex: Lexicon,
+                 quotes: list[Quote], countries: dict[str, Actor]):
+        self.text, self.tokens, self.mentions, self.lex = text, tokens, mentions, lex
+        self.quotes = quotes
+        self.countries = countries
+        self.out: list[Position] = []
+        self.seen: set[tuple[str, int, int]] = set()
+
+    def quote_at(self, char: int) -> Quote | None:
+        for q in self.quotes:
+            if q.start <= char < q.end:
+                return q
+        return None
+
+    def _own_state(self, speaker: Actor, lo: int, hi: int) -> Actor | None:
+        for k in range(lo, hi):
+            if self.tokens[k].norm in _OWN_STATE and speaker.country:
+                return self.countries.get(speaker.country)
+        return None
+
+    def _holder_in_quote(self, q: Quote, cue_tok: int) -> Actor | None:
+        if q.speaker is None:
+            return None
+        tokens = self.tokens
+        first = next((k for k, t in enumerate(tokens) if t.start >= q.start), None)
+        if first is None:
+            return q.speaker
+        own = self._own_state(q.speaker, max(first, cue_tok - 3), cue_tok + 1)
+        if own is not None:
+            return own
+        m = self.mentions.covering(first)
+        if m is not None and m.first == first and m.actor.type == "country" and \
+                cue_tok - first <= 4:
+            return m.actor
+        return q.speaker
+
+    def _holder_in_narration(self, cue_tok: int, a: int, b: int) -> Actor | None:
+        for k in range(cue_tok + 1, min(cue_tok + 5, b)):
+            m = self.mentions.covering(k)
+            if m is not None and m.first == k:
+                return m.actor
+        before = [m for m in self.mentions.in_range(a, cue_tok)]
+        if before:
+            return before[-1].actor
+        # No subject in the clause ("اتفق الوزيران على دعم …"): the last person named.
+        earlier = [m for m in self.mentions.mentions
+                   if m.start < self.tokens[cue_tok].start and m.actor.type == "person"]
+        return earlier[-1].actor if earlier else None
+
+    def _target(self, cue_tok: int, b: int, holder: Actor) -> Actor | None:
+        for k in range(cue_tok + 1, min(cue_tok + 5, b)):
+            m: Mention | None = self.mentions.covering(k)
+            if m is not None and m.first == k and m.actor is not holder:
+                return m.actor
+        return None
+
+    def read(self, lo: int, hi: int, cue_sites: set[int]) -> None:
+        tokens, lex = self.tokens, self.lex
+        for i in range(lo, hi):
+            m = lex.stances.at(tokens, i)
+            if m is None or m.cut > 2:
+                continue
+            reading = next((b for b, c in bases(tokens[i].norm) if c == m.cut), tokens[i].norm)
+            if i + 1 < hi and tokens[i + 1].norm in lex.courtesies:
+                continue
+            q = self.quote_at(tokens[i].start)
+            near_cue = any(i - 3 <= c < i for c in cue_sites)
+            if reading in _WEAK and q is None and not near_cue:
+                continue
+            if q is not None:
+                holder = self._holder_in_quote(q, i)
+                s, e = q.start, q.end
+                a, b = lo, hi
+            else:
+                a, b = clause_bounds(self.text, tokens, lo, hi, i)
+                holder = self._holder_in_narration(i, a, b)
+                s, e = trim_span(self.text, tokens[a].start, tokens[b - 1].end)
+                for lead in ("و ", "كما "):
+                    if self.text.startswith(lead, s):
+                        s += len(lead)
+            if holder is None:
+                continue
+            key = (holder.key, s, e)
+            if key in self.seen:
+                continue
+            self.seen.add(key)
+            target = self._target(i, min(b, hi), holder)
+            obj = (target.name_en or target.name) if target else "the issue raised"
+            topic = m.payload.topic.format(object=obj)
+            self.out.append(Position(holder, m.payload.stance, topic, target, s, e))
+
+
+def find_positions(text: str, tokens: list[Token], sentences: list[Sentence],
+                   token_ranges: list[tuple[int, int]], quotes: list[Quote],
+                   mentions: Mentions, lex: Lexicon, countries: dict[str, Actor],
+                   skip: set[int]) -> list[Position]:
+    cue_sites = {k for k in range(len(tokens)) if lex.cues.at(tokens, k) is not None or (
+        (t := lex.triggers.at(tokens, k)) is not None and t.payload.mode in ("agree",
+                                                                               "pledge_support"))}
+    finder = _Finder(text, tokens, mentions, lex, quotes, countries)
+    for n, (lo, hi) in enumerate(token_ranges):
+        if n not in skip and hi > lo:
+            finder.read(lo, hi, cue_sites)
+    return finder.out
