@@ -17,6 +17,8 @@ app = typer.Typer(help="Run eval suites and compare runs.", no_args_is_help=True
 # Wide enough for the per-kind table when the output is a log file rather than a terminal.
 console = Console(width=None if sys.stdout.isatty() else 150)
 BUILTIN = Path(__file__).resolve().parent / "suites" / "sco"
+BUILTIN_SUITES = sorted(p for p in (Path(__file__).resolve().parent / "suites").iterdir()
+                        if (p / "suite.toml").is_file())
 BASELINE = Path(__file__).resolve().parent / "baseline.json"
 
 
@@ -43,12 +45,14 @@ def _print_table(results: dict) -> None:
 
 
 @app.command()
-def run(suite_dir: Annotated[Path, typer.Argument(help="Suite folder")] = BUILTIN,
-        provider: Annotated[Optional[str], typer.Option(help="local, local:PATH, "
-                                                        "openai:MODEL")] = None,
+def run(suite_dirs: Annotated[Optional[list[Path]], typer.Argument(
+            help="Suite folders (default: every built-in suite under evals/suites)")] = None,
+        provider: Annotated[Optional[str], typer.Option(help="rules, local, local:PATH, "
+                                                        "openai:MODEL, rules+local …")] = None,
         articles: Annotated[Optional[list[str]], typer.Option(
             "--articles", help="Only articles whose id starts with this (repeatable)")] = None,
-        out: Annotated[Path, typer.Option(help="Where the reports go")] = Path("eval-out"),
+        out: Annotated[Path, typer.Option(help="Where the reports go (one folder per suite "
+                                                "when several run)")] = Path("eval-out"),
         record: Annotated[Optional[Path], typer.Option(help="Save the provider's answers")
                           ] = None,
         replay: Annotated[Optional[Path], typer.Option(help="Answer from a recording")] = None,
@@ -60,45 +64,80 @@ def run(suite_dir: Annotated[Path, typer.Argument(help="Suite folder")] = BUILTI
         reason: Annotated[str, typer.Option(help="Why the baseline changes")] = "",
         tolerance: Annotated[float, typer.Option(help="Baseline tolerance")] = 0.05,
         baseline: Annotated[Path, typer.Option(help="Baseline file")] = BASELINE) -> None:
-    """Extract every article of a suite, score it against gold, and write reports."""
+    """Extract every article of one or more suites, score them against gold, write reports,
+    and print the figures per suite and over all suites."""
     from evals.report import write_reports
-    from evals.runner import baseline_from, check_baseline as find_regressions, run_suite
+    from evals.runner import baseline_from, check_baseline as find_regressions, combine, \
+        run_suite
     from evals.suite import SuiteError, load_suite
     from service.errors import KhabarError
     from service.extractor import Extractor
     from service.settings import get_settings
 
+    folders = suite_dirs or BUILTIN_SUITES
+    runs: list[dict] = []
+    floors: dict[str, float] = {}
     try:
-        suite = load_suite(suite_dir, articles)
         extractor = Extractor(get_settings())
-        results = run_suite(
-            suite, extractor, provider=provider, record=record, replay=replay,
-            use_cache=not no_cache,
-            progress=lambda a: console.print(f"  {a['id']}: {a['seconds']:.1f} s"
-                                             + (f" [red]{a['error']}[/red]" if a["error"]
-                                                else "")))
+        for folder in folders:
+            suite = load_suite(folder, articles)
+            console.print(f"suite {suite.name}: {len(suite.articles)} articles")
+            results = run_suite(
+                suite, extractor, provider=provider,
+                record=_per_suite(record, suite.name, len(folders)),
+                replay=_per_suite(replay, suite.name, len(folders)),
+                use_cache=not no_cache,
+                progress=lambda a: console.print(f"  {a['id']}: {a['seconds']:.1f} s"
+                                                 + (f" [red]{a['error']}[/red]" if a["error"]
+                                                    else "")))
+            target = out / suite.name if len(folders) > 1 else out
+            write_reports(results, target, {a.id: a.text for a in suite.articles},
+                          {a.id: a.gold for a in suite.articles if a.gold})
+            _print_table(results)
+            console.print(f"reports: {target / 'report.md'}, {target / 'report.html'}")
+            runs.append(results)
+            floors.update({f"{suite.name}/{k}": v for k, v in suite.thresholds.items()})
     except (SuiteError, KhabarError, FileNotFoundError) as exc:
         console.print(f"[red]error:[/red] {getattr(exc, 'message', exc)}")
         raise typer.Exit(2) from exc
-    write_reports(results, out, {a.id: a.text for a in suite.articles},
-                  {a.id: a.gold for a in suite.articles if a.gold})
-    _print_table(results)
-    console.print(f"reports: {out / 'results.json'}, {out / 'report.md'}, {out / 'report.html'}")
+    if len(runs) > 1:
+        combined = combine(runs)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "summary.json").write_text(json.dumps(
+            {"suites": {r["suite"]: r["overall"] for r in runs}, **combined}, indent=1,
+            ensure_ascii=False) + "\n", encoding="utf-8")
+        table = Table(title="all suites (micro over every article)")
+        table.add_column("suite")
+        for kind in KINDS:
+            table.add_column(f"{kind} P/R/F1", justify="right")
+        for r in [*runs, {"suite": "overall", **combined}]:
+            kinds = (r.get("overall") or {}).get("kinds", {})
+            table.add_row(r["suite"], *(
+                "/".join(f"{kinds[k][m]:.2f}" for m in ("precision", "recall", "f1"))
+                if k in kinds else "–" for k in KINDS))
+        console.print(table)
     if update_baseline:
         if not reason:
             console.print("[red]error:[/red] --update-baseline needs --reason")
             raise typer.Exit(2)
-        baseline.write_text(json.dumps(baseline_from(results, tolerance, reason), indent=1,
+        baseline.write_text(json.dumps(baseline_from(runs, tolerance, reason), indent=1,
                                        ensure_ascii=False) + "\n", encoding="utf-8")
         console.print(f"baseline written to {baseline}")
     if check_baseline:
         expected = json.loads(baseline.read_text(encoding="utf-8"))
-        problems = find_regressions(results, expected, suite.thresholds)
+        problems = find_regressions(runs, expected, floors)
         for problem in problems:
             console.print(f"[red]regression:[/red] {problem}")
         if problems:
             raise typer.Exit(1)
         console.print("baseline check passed")
+
+
+def _per_suite(path: Optional[Path], name: str, count: int) -> Optional[Path]:
+    """One recording file per suite when several run: rec.json → rec.sco.json."""
+    if path is None or count == 1:
+        return path
+    return path.with_name(f"{path.stem}.{name}{path.suffix}")
 
 
 @app.command()

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from evals.recording import Recorder, Replayer
-from evals.scoring import article_summary, score_article, suite_summary
+from evals.scoring import Counts, article_summary, score_article, suite_summary
 from evals.suite import Suite
 from schemas.contract import SCHEMA_VERSION, ExtractRequest
 from service.errors import KhabarError
@@ -60,7 +60,7 @@ def run_suite(suite: Suite, extractor: Extractor, *, provider: str | None = None
     usage = [a["usage"] for a in articles if a["usage"]]
     return {
         "suite": suite.name, "provider": identity.name, "model": identity.model,
-        "prompt_version": extractor.prompts.version, "schema_version": SCHEMA_VERSION,
+        "prompt_version": extractor.version, "schema_version": SCHEMA_VERSION,
         "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - started, 3),
         "tokens": {"prompt": sum(u["prompt_tokens"] for u in usage),
@@ -85,10 +85,42 @@ def flat_metrics(results: dict[str, Any]) -> dict[str, float]:
     return out
 
 
-def check_baseline(results: dict[str, Any], baseline: dict[str, Any],
+def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several suites' runs as one: per-kind counts summed, P/R/F1 recomputed (micro over
+    every article of every suite)."""
+    totals: dict[str, dict[str, int]] = {}
+    for results in runs:
+        for kind, c in ((results.get("overall") or {}).get("kinds") or {}).items():
+            t = totals.setdefault(kind, {"tp": 0, "fp": 0, "fn": 0})
+            for key in t:
+                t[key] += int(c[key])
+    kinds = {}
+    for kind, t in totals.items():
+        counts = Counts(**t)
+        kinds[kind] = counts.as_dict()
+    return {"suites": [r["suite"] for r in runs], "overall": {"kinds": kinds},
+            "seconds": round(sum(r["seconds"] for r in runs), 3)}
+
+
+def flat_metrics_of(runs: list[dict[str, Any]]) -> dict[str, float]:
+    """Every suite's headline numbers prefixed with its name, and the combined F1s under
+    ``overall/`` (one run alone keeps the plain names too)."""
+    out: dict[str, float] = {}
+    for results in runs:
+        out.update({f"{results['suite']}/{k}": v for k, v in flat_metrics(results).items()})
+    combined = combine(runs)
+    out.update({f"overall/{k}": v for k, v in flat_metrics(combined).items()})
+    return out
+
+
+def check_baseline(results: dict[str, Any] | list[dict[str, Any]], baseline: dict[str, Any],
                    floors: dict[str, float]) -> list[str]:
-    """Regressions: micro-F1s below baseline by more than its tolerance, and missed floors."""
-    metrics = flat_metrics(results)
+    """Regressions: micro-F1s below baseline by more than its tolerance, and missed floors
+    (``floors`` keyed as the metrics are: "sco/schema_validity")."""
+    runs = results if isinstance(results, list) else [results]
+    metrics = flat_metrics_of(runs)
+    if len(runs) == 1:
+        metrics.update(flat_metrics(runs[0]))
     tolerance = float(baseline.get("tolerance", 0.0))
     problems = []
     for name, expected in baseline.get("metrics", {}).items():
@@ -103,9 +135,12 @@ def check_baseline(results: dict[str, Any], baseline: dict[str, Any],
     return problems
 
 
-def baseline_from(results: dict[str, Any], tolerance: float, reason: str) -> dict[str, Any]:
-    metrics = flat_metrics(results)
-    return {"provider": results["provider"], "model": results["model"],
-            "prompt_version": results["prompt_version"], "reason": reason,
-            "tolerance": tolerance,
+def baseline_from(results: dict[str, Any] | list[dict[str, Any]], tolerance: float,
+                  reason: str) -> dict[str, Any]:
+    runs = results if isinstance(results, list) else [results]
+    metrics = flat_metrics_of(runs)
+    first = runs[0]
+    return {"provider": first["provider"], "model": first["model"],
+            "prompt_version": first["prompt_version"], "reason": reason,
+            "tolerance": tolerance, "suites": [r["suite"] for r in runs],
             "metrics": {k: v for k, v in metrics.items() if k.endswith(".f1")}}

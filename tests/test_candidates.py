@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from schemas.draft import Draft, draft_with_spans
+from schemas.draft import BoundedDraft, draft_with_spans
 from service.candidates import candidate_spans
 from tests.conftest import ARTICLES, article
 
@@ -39,5 +39,5 @@ def test_a_draft_with_span_choices_accepts_only_those_texts() -> None:
     schema = model.model_json_schema()
     assert schema["$defs"]["DraftQuote"]["properties"]["text"]["enum"] == [
         "التقى الوزيران في موسكو", "وقال الوزير إن المحادثات مثمرة"]
-    assert issubclass(model, Draft)
-    assert draft_with_spans([]) is Draft
+    assert issubclass(model, BoundedDraft)
+    assert draft_with_spans([]) is BoundedDraft

@@ -57,6 +57,20 @@ def _listed_only(analysis: Analysis, actor: Actor) -> bool:
     return bool(actor.mentions)
 
 
+def _only_placed(analysis: Analysis, actor: Actor) -> bool:
+    """A state that only locates things ("في تونس"): a place, not an actor (evals/GUIDE.md)."""
+    kinds = [m.kind for m in analysis.mentions.mentions if m.actor is actor]
+    return actor.type == "country" and bool(kinds) and all(k == "place" for k in kinds)
+
+
+def _only_quoted(analysis: Analysis, actor: Actor) -> bool:
+    """A state or body named only in passing inside someone's words."""
+    if actor.type == "person":
+        return False
+    spans = [(q.start, q.end) for q in analysis.quotes]
+    return all(any(s <= a < e for s, e in spans) for a, _ in actor.mentions)
+
+
 def to_draft(analysis: Analysis) -> Draft:
     text = analysis.text
     referenced: set[str] = set()
@@ -70,7 +84,8 @@ def to_draft(analysis: Analysis) -> Draft:
         if p.target is not None:
             referenced.add(p.target.key)
     actors = [a for a in analysis.actors if a.mentions and (
-        a.key in referenced or not (a.type == "country" and _listed_only(analysis, a)))]
+        a.key in referenced or not (_listed_only(analysis, a) and a.type == "country"
+                                    or _only_placed(analysis, a) or _only_quoted(analysis, a)))]
     # A form two actors share ("الوزير") would merge them downstream: keep it for neither.
     counts = Counter(fold(f) for a in actors for f in {fold(x) for x in [a.name, *a.forms]})
     names = {fold(a.name) for a in actors}

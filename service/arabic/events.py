@@ -105,7 +105,7 @@ def _roles(mode: str, mentions: list[Mention], trigger_char: int) -> list[tuple[
     if mode == "visit":
         if seen:
             out.append((seen[0], "actor"))
-            out += [(a, "host") for a in seen[1:] if a.type == "country"][:1]
+            out += [(a, "host") for a in seen[1:] if a.type == "country"][:6]
         return out
     if seen:
         out.append((seen[0], "actor"))
@@ -122,6 +122,7 @@ class _Finder:
         self.events: list[Event] = []
         self.seen: set[tuple[str, str, frozenset[str]]] = set()
         self.pair: tuple[Actor, Actor] | None = None
+        self.clauses: set[tuple[int, int]] = set()
 
     def _trigger(self, i: int, hi: int) -> tuple[Match[Trigger], int] | None:
         tokens, lex = self.tokens, self.lex
@@ -132,6 +133,8 @@ class _Finder:
         word = bases(tokens[i].norm)[-1][0] if m.cut else tokens[i].norm
         if t.needs and not any(b in t.needs for k in range(m.end, min(m.end + 4, hi))
                                for b, _ in bases(tokens[k].norm)):
+            return None
+        if t.unless and m.end < hi and tokens[m.end].norm in t.unless:
             return None
         if t.kind == "noun":
             reading = next((b for b, c in bases(tokens[i].norm) if c == m.cut), tokens[i].norm)
@@ -181,6 +184,10 @@ class _Finder:
             m, after = found
             mode = self._mode(m, hi)
             a, b = clause_bounds(self.text, tokens, lo, hi, i)
+            if (a, b) in self.clauses:  # one happening per clause: later triggers are its detail
+                i = max(after, i + 1)
+                continue
+            self.clauses.add((a, b))
             colon = self.text.find(":", tokens[a].start, tokens[b - 1].end)
             mentions = [mm for mm in self.mentions.in_range(a, b)
                         if not any(s <= mm.start < e for s, e in blocked)
@@ -233,7 +240,14 @@ class _Finder:
     @staticmethod
     def _split_counterparts(m: Match[Trigger], mode: str, parts: list[tuple[Actor, str]]
                             ) -> list[list[tuple[Actor, str]]]:
-        """Several bilateral talks in one sentence are one event each."""
+        """Several bilateral talks in one sentence are one event each, and so is a visit to
+        several states."""
+        if mode == "visit":
+            actor = [p for p in parts if p[1] == "actor"]
+            hosts = [p for p in parts if p[0].type == "country" and p[1] != "actor"]
+            if actor and len(hosts) >= 2:
+                return [[actor[0], (h, "host")] for h, _ in hosts]
+            return [parts]
         if mode not in ("meet", "phone_call"):
             return [parts]
         actor = [p for p in parts if p[1] == "actor"]

@@ -95,6 +95,7 @@ class Trigger:
     mode: str
     kind: str
     needs: frozenset[str]
+    unless: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,8 @@ def load() -> Lexicon:
     triggers = _read("triggers.toml")
     for entry in triggers["trigger"]:
         t = Trigger(entry["type"], entry["mode"], entry["kind"],
-                    frozenset(fold(n) for n in entry.get("needs", [])))
+                    frozenset(fold(n) for n in entry.get("needs", [])),
+                    frozenset(fold(n) for n in entry.get("unless", [])))
         for form in entry["forms"]:
             lex.triggers.add(form, t)
     for status, forms in triggers["status"].items():

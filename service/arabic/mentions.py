@@ -188,6 +188,8 @@ class _Finder:
                 break
             if words_taken and t.text[:1] in "بل" and k + 1 < n and _has_article(tokens[k + 1]):
                 break  # "فلان باعتماد القرار": a preposition phrase, not a name
+            if t.norm[:2] in ("بت", "لت") and len(t.norm) >= 5:
+                break  # "بتقديم"، "لتعزيز": a verbal noun after a preposition
             k += 1
             words_taken += 1
         while k > j and tokens[k - 1].norm in _CONNECTORS:
@@ -403,10 +405,16 @@ class _Finder:
             self.last_person.append(actor)
             return m.end
         before = tokens[i - 1].norm if i else ""
+        if fold(written) == "عمان" and k.form != "capital" and "\u0651" in written:
+            jordan = self.lex.countries.get("JO")  # عمّان (Amman), not عُمان (Oman)
+            if jordan is not None:
+                k = Known(written, "country", jordan.en, "JO", jordan.key, "capital")
         if k.key.startswith("agency:") and not self._reporting_context(i, m.cut):
             return m.end
         bare = bases_first(tokens[i].norm, m.cut)
-        locative = before in _LOCATIVE or bare in ("ب", "ل") and k.form == "capital"
+        back = {tokens[x].norm for x in range(max(0, i - 3), i)}
+        locative = before in _LOCATIVE or bare in ("ب", "ل") and k.form == "capital" or (
+            k.form == "capital" and bool(back & {"العاصمه", "عاصمه", "مدينه", "بالعاصمه"}))
         if k.form == "capital" or (k.type == "country" and fold(k.name) in self.lex.cities):
             place = Place(start, end, written, k.en, k.country)
             self.out.places.append(place)
@@ -433,8 +441,9 @@ class _Finder:
             actor.name = name
         elif fold(written) != fold(actor.name):
             actor.add_form(written)
-        self.out.add(Mention(i, m.end, start, end, actor,
-                             "capital" if k.form == "capital" else "name"))
+        kind = "capital" if k.form == "capital" else (
+            "place" if k.type == "country" and before in _LOCATIVE else "name")
+        self.out.add(Mention(i, m.end, start, end, actor, kind))
         return m.end
 
     def _reporting_context(self, i: int, cut: int) -> bool:

@@ -65,7 +65,7 @@ class _Finder:
             return own
         m = self.mentions.covering(first)
         if m is not None and m.first == first and m.actor.type == "country" and \
-                cue_tok - first <= 4:
+                cue_tok - first <= 6:
             return m.actor
         return q.speaker
 
@@ -125,6 +125,49 @@ class _Finder:
             self.out.append(Position(holder, m.payload.stance, topic, target, s, e))
 
 
+# Reporting cues whose content is, in this genre, a stance of the speaker (or of the state
+# the content opens with): what a minister "stresses", "calls for" or "warns of".
+_STANCE_CUES = {"شدد", "دعا", "طالب", "حذر", "اكد", "جدد", "اعتبر", "راي", "اعرب", "ابدي",
+                "مشددا", "داعيا", "مطالبا", "محذرا", "مؤكدا", "معتبرا", "معربا"}
+_NEGATIONS = {"لا", "لن", "لم", "ليس", "ليست", "يرفض", "ترفض", "تعارض", "يعارض"}
+
+
+def _quote_positions(finder: _Finder, lex: Lexicon) -> None:
+    """A statement carried by a stance-bearing cue is a position even without a stance word:
+    its holder as for stance words, its stance from the content (negation → oppose)."""
+    tokens = finder.tokens
+    taken = {(p.start, p.end) for p in finder.out}
+    for q in finder.quotes:
+        if q.speaker is None or (q.start, q.end) in taken:
+            continue
+        if any(p.start <= q.start < p.end or q.start <= p.start < q.end for p in finder.out):
+            continue
+        cue = next((b for b, _ in bases(fold_cue(q.cue))), "")
+        if not any(b in _STANCE_CUES for b, _ in bases(fold_cue(q.cue))) and cue not in \
+                _STANCE_CUES:
+            continue
+        inside = [k for k, t in enumerate(tokens) if q.start <= t.start < q.end]
+        if not inside or any(tokens[k].norm in lex.courtesies for k in inside[:3]):
+            continue
+        stance = "support"
+        if fold_cue(q.cue).startswith(("حذر", "محذر")) or any(
+                tokens[k].norm in _NEGATIONS for k in inside[:6]):
+            stance = "oppose"
+        if any(tokens[k].norm in ("قلق", "قلقه", "قلقها") for k in inside):
+            stance = "concern"
+        holder = finder._holder_in_quote(q, inside[0])
+        if holder is None:
+            continue
+        finder.out.append(Position(holder, stance, "stated position", None, q.start, q.end))
+    finder.out.sort(key=lambda p: p.start)
+
+
+def fold_cue(cue: str) -> str:
+    from service.arabic.text import fold
+
+    return fold(cue)
+
+
 def find_positions(text: str, tokens: list[Token], sentences: list[Sentence],
                    token_ranges: list[tuple[int, int]], quotes: list[Quote],
                    mentions: Mentions, lex: Lexicon, countries: dict[str, Actor],
@@ -136,4 +179,5 @@ def find_positions(text: str, tokens: list[Token], sentences: list[Sentence],
     for n, (lo, hi) in enumerate(token_ranges):
         if n not in skip and hi > lo:
             finder.read(lo, hi, cue_sites)
+    _quote_positions(finder, lex)
     return finder.out

@@ -1,6 +1,7 @@
 """Provider registry: one instance per provider spec per process.
 
-Specs: ``rules`` (the Arabic language layer, no model), ``local`` (the bundled GGUF), ``local:/path/model.gguf`` (any GGUF), ``openai:MODEL``
+Specs: ``rules`` (the Arabic language layer, no model), ``rules+SPEC`` (a model composed with
+the rules: candidates in its prompt, drafts merged), ``local`` (the bundled GGUF), ``local:/path/model.gguf`` (any GGUF), ``openai:MODEL``
 (any OpenAI-compatible endpoint at ``KHABAR_OPENAI_BASE_URL``).
 """
 
@@ -47,7 +48,7 @@ class ProviderRegistry:
         spec = spec.strip()
         if spec == self._settings.provider.strip():
             return
-        kind, _, arg = spec.partition(":")
+        kind, _, arg = spec.removeprefix("rules+").partition(":")
         if kind not in ("local", "openai", "rules") or (kind == "openai" and not arg):
             self._build(spec)  # raises the same UnknownProvider message as any other path
         patterns = self._settings.provider_patterns()
@@ -63,6 +64,11 @@ class ProviderRegistry:
             self._pinned.add(spec.strip())
 
     def _build(self, spec: str) -> Provider:
+        if spec.startswith("rules+"):
+            from service.providers.composed import ComposedProvider
+
+            return ComposedProvider(self._build("rules"), self._build(spec[len("rules+"):]),
+                                    self._prompts.messages)
         if spec == "rules":
             from service.providers.rules import RulesProvider
 
