@@ -122,20 +122,23 @@ def resolve(draft: Draft, text: str, *, published: dt.date | None = None,
         return located
 
     events: list[tuple[Located, object]] = []
-    seen_events: set[tuple[int, int, str, str]] = set()
+    seen_events: set[tuple[object, ...]] = set()
     for ev in draft.events:
         located = grounded("event", ev.evidence)
         if located is None:
             continue
-        key = (located.start, located.end, ev.type, ev.mode)
-        if located.grounding != "none" and key in seen_events:
-            continue
-        seen_events.add(key)
         participants: list[tuple[_Actor, str]] = []
         for p in ev.participants:
             actor = actors.link(p.name)
             if all(a is not actor or r != p.role for a, r in participants):
                 participants.append((actor, p.role))
+        # Several talks reported in one sentence share their evidence (evals/GUIDE.md): the
+        # same clause is the same event only with the same participants too.
+        key = (located.start, located.end, ev.type, ev.mode,
+               frozenset((id(a), r) for a, r in participants))
+        if located.grounding != "none" and key in seen_events:
+            continue
+        seen_events.add(key)
         date = None
         if ev.date:
             value, end = resolve_date(ev.date, published)

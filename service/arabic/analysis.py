@@ -117,3 +117,4 @@ def _add_own_state_mentions(text: str, tokens: list[Token], quotes: list[Quote],
                 base.key, Actor(base.key, "country", base.name, base.en, None, code, True))
             countries[code] = actor
             mentions.add(Mention(i, i + 1, t.start, t.end, actor, "ref"))
+            actor.add_form(t.text)  # written for the state: a mention users can see

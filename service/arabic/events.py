@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from service.arabic.lexicon import Lexicon, Match, Trigger
+from service.arabic.lexicon import Lexicon, Match, Trigger, nisba_country
 from service.arabic.mentions import Actor, Mention, Mentions
 from service.arabic.speech import Quote
 from service.arabic.text import Region, Sentence, Token, bases, trim_span
@@ -39,6 +39,14 @@ class Event:
     date: tuple[str, str | None, str | None] | None = None
     location: tuple[str, str | None] | None = None
     trigger: str = ""
+
+
+def _definite(norm: str) -> str:
+    """The word with conjunctions and prepositions off, keeping its article (وبالقمة → القمة)."""
+    for b, _ in bases(norm):
+        if b.startswith("ال"):
+            return b
+    return norm
 
 
 def clause_bounds(text: str, tokens: list[Token], lo: int, hi: int, at: int) -> tuple[int, int]:
@@ -124,7 +132,8 @@ class _Finder:
         self.pair: tuple[Actor, Actor] | None = None
         self.clauses: set[tuple[int, int]] = set()
 
-    def _trigger(self, i: int, hi: int) -> tuple[Match[Trigger], int] | None:
+    def _trigger(self, i: int, hi: int, object_of_light: bool = False
+                 ) -> tuple[Match[Trigger], int] | None:
         tokens, lex = self.tokens, self.lex
         m = lex.triggers.at(tokens, i)
         if m is None or m.cut > 2:
@@ -136,14 +145,21 @@ class _Finder:
             return None
         if t.unless and m.end < hi and tokens[m.end].norm in t.unless:
             return None
-        if t.kind == "noun":
-            reading = next((b for b, c in bases(tokens[i].norm) if c == m.cut), tokens[i].norm)
-            if reading.startswith("ال") and t.mode not in ("withdraw_troops",
-                                                           "seize_territory"):
+        if t.kind == "noun" and not object_of_light:
+            reading = _definite(tokens[i].norm)
+            # With the article a noun usually points back ("اللقاء", "المحادثات"), unless it
+            # names a particular gathering ("القمة العربية") or is what was put off.
+            named = m.end < hi and (nisba_country(lex, tokens[m.end].norm) is not None or (
+                (mm := self.mentions.covering(m.end)) is not None and mm.first == m.end))
+            put_off = any(lex.status["postponed"].at(tokens, k) is not None
+                          for k in range(max(0, i - 2), i))
+            if reading.startswith("ال") and not named and not put_off and t.mode not in (
+                    "withdraw_troops", "seize_territory"):
                 return None
         light = any(b in _LIGHT for b, _ in bases(tokens[i].norm))
         if light:
-            for k in range(m.end, min(m.end + 4, hi)):
+            # "عقد الرئيس يوم أمس سلسلة من المحادثات": the noun may come a few words later.
+            for k in range(m.end, min(m.end + 10, hi)):
                 nm = lex.triggers.at(tokens, k)
                 if nm is not None and nm.payload.kind == "noun" and nm.payload.type == "CONSULT":
                     if nm.payload.needs and not any(

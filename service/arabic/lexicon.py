@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 
 from babel import Locale
 
-from service.arabic.text import Token, bases, fold, tokenize
+from service.arabic.text import Token, bases, bases_and_bare, fold, tokenize
 
 DATA = Path(__file__).parent / "data"
 P = TypeVar("P")
@@ -40,9 +40,10 @@ class PhraseMatcher(Generic[P]):
     """Longest match of multi-word forms at a token, the first word read with or without its
     clitic prefixes. Cost per token is bounded by the entries sharing its first word."""
 
-    def __init__(self, clitics: bool = True) -> None:
+    def __init__(self, clitics: bool = True, article: bool = False) -> None:
         self._by_first: dict[str, list[tuple[tuple[str, ...], P]]] = {}
         self.clitics = clitics
+        self.article = article  # also read a word without its article (common nouns only)
 
     def add(self, form: str, payload: P) -> None:
         seq = words(form)
@@ -54,7 +55,8 @@ class PhraseMatcher(Generic[P]):
 
     def at(self, tokens: Sequence[Token], i: int) -> Match[P] | None:
         best: Match[P] | None = None
-        readings = bases(tokens[i].norm) if self.clitics else ((tokens[i].norm, 0),)
+        readings = ((tokens[i].norm, 0),) if not self.clitics else (
+            bases_and_bare(tokens[i].norm) if self.article else bases(tokens[i].norm))
         for first, cut in readings:
             for seq, payload in self._by_first.get(first, ()):
                 n = len(seq)
@@ -125,8 +127,10 @@ class Title:
 @dataclass
 class Lexicon:
     cues: PhraseMatcher[Cue] = field(default_factory=PhraseMatcher)
-    triggers: PhraseMatcher[Trigger] = field(default_factory=PhraseMatcher)
-    stances: PhraseMatcher[StanceCue] = field(default_factory=PhraseMatcher)
+    triggers: PhraseMatcher[Trigger] = field(
+        default_factory=lambda: PhraseMatcher(article=True))
+    stances: PhraseMatcher[StanceCue] = field(
+        default_factory=lambda: PhraseMatcher(article=True))
     courtesies: set[str] = field(default_factory=set)
     titles: PhraseMatcher[Title] = field(default_factory=PhraseMatcher)
     honorifics: set[str] = field(default_factory=set)

@@ -180,8 +180,11 @@ class _Reader:
             for opening in cue.opens:
                 n = len(opening)
                 if tuple(tokens[k + x].norm for x in range(n) if k + x < len(tokens)) == opening:
+                    if k + n < len(tokens) and tokens[k + n].norm in OPENERS:
+                        n += 1  # "أشار إلى أن …": the content starts after أن
                     if k + n < len(tokens):
-                        return tokens[k + n].start, None
+                        r = self.region_opening_after(tokens[k + n - 1].end, tokens[k + n].start)
+                        return (r.start, r) if r is not None else (tokens[k + n].start, None)
             if k > j and (self.lex.cues.at(tokens, k) is not None):
                 break
         return None, None

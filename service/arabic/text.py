@@ -48,11 +48,26 @@ def bases(norm: str) -> tuple[tuple[str, int], ...]:
     if len(norm) > 3 and norm[0] in "وف":
         stems.append((norm[1:], 1))
         out.append((norm[1:], 1))
+    for stem, cut in list(stems):
+        # The future prefix: سيلتقي is يلتقي to come (the analysis marks it planned).
+        if len(stem) > 4 and stem[0] == "س" and stem[1] in "يتن":
+            out.append((stem[1:], cut + 1))
     for stem, cut in stems:
         if len(stem) > 3 and stem.startswith("لل"):
             out.append(("ا" + stem[1:], cut + 1))  # للمنظمة → المنظمة
         if len(stem) > 3 and stem[0] in "بلك":
             out.append((stem[1:], cut + 1))
+    return tuple(dict.fromkeys(out))
+
+
+@lru_cache(maxsize=65_536)
+def bases_and_bare(norm: str) -> tuple[tuple[str, int], ...]:
+    """:func:`bases` and, last, each reading without its article (المحادثات → محادثات), for
+    lexicons of common nouns. Names are never read this way: "المالي" is not Mali."""
+    out = list(bases(norm))
+    for stem, cut in list(out):
+        if len(stem) > 4 and stem.startswith("ال"):
+            out.append((stem[2:], cut + 2))
     return tuple(dict.fromkeys(out))
 
 

@@ -1,0 +1,249 @@
+"""The Arabic language layer, rule family by rule family, on sentences written for these tests.
+
+Each test runs the whole default path (``rules`` provider → resolver → contract JSON), so what
+it checks is what a user of ``POST /extract`` gets. Names of officials here are invented.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from schemas.contract import ExtractionResponse, ExtractRequest
+from service.arabic.lexicon import load, nisba_country, regular_nisba
+from service.extractor import Extractor
+from service.settings import Settings
+
+TUESDAY = dt.date(2025, 3, 11)
+
+
+@pytest.fixture(scope="module")
+def extractor(tmp_path_factory: pytest.TempPathFactory) -> Extractor:
+    return Extractor(Settings(provider="rules", cache_dir=tmp_path_factory.mktemp("cache")))
+
+
+def extract(extractor: Extractor, text: str, published: dt.date | None = TUESDAY,
+            **options: bool) -> ExtractionResponse:
+    return extractor.extract(ExtractRequest(text=text, published=published,
+                                            options={"use_cache": False, **options}))
+
+
+def name_of(result: ExtractionResponse, entity_id: str | None) -> str | None:
+    return next((e.name for e in result.entities if e.id == entity_id), None)
+
+
+def exact(result: ExtractionResponse, text: str) -> None:
+    """Every span the answer gives is the article's own characters."""
+    for q in result.quotes:
+        assert text[q.start:q.end] == q.text and q.grounding == "exact"
+    for r in [*result.events, *result.positions]:
+        assert text[r.evidence.start:r.evidence.end] == r.evidence.text
+    for e in result.entities:
+        assert e.mentions, f"{e.name} has no mention"
+        for m in e.mentions:
+            assert text[m.start:m.end] == m.text
+
+
+# Reporting cues -------------------------------------------------------------------------------
+@pytest.mark.parametrize("cue", ["قال", "وقال"])
+def test_a_cue_finds_its_speaker_with_or_without_a_joined_waw(extractor: Extractor,
+                                                               cue: str) -> None:
+    text = (f"{cue} وزير الخارجية المصري أحمد سالم الديب إن القاهرة تتابع التطورات في "
+            "المنطقة باهتمام بالغ.")
+    result = extract(extractor, text)
+    (quote,) = result.quotes
+    assert name_of(result, quote.speaker) == "أحمد سالم الديب"
+    assert quote.cue == "قال" and quote.kind == "indirect"
+    assert quote.text == "القاهرة تتابع التطورات في المنطقة باهتمام بالغ"
+    exact(result, text)
+
+
+def test_a_quote_interrupted_by_narration_is_two_direct_quotes_of_one_speaker(
+        extractor: Extractor) -> None:
+    text = ("وقال رئيس الوزراء الأردني سامر خليل العدوان: «نريد شراكة تقوم على المصالح "
+            "المتبادلة»، وأضاف: «الباب مفتوح أمام كل من يريد العمل معنا بجدية».")
+    result = extract(extractor, text)
+    assert [q.kind for q in result.quotes] == ["direct", "direct"]
+    assert {name_of(result, q.speaker) for q in result.quotes} == {"سامر خليل العدوان"}
+    assert result.quotes[0].text == "نريد شراكة تقوم على المصالح المتبادلة"
+    assert [q.cue for q in result.quotes] == ["قال", "أضاف"]
+    exact(result, text)
+
+
+def test_a_relayed_statement_belongs_to_the_one_after_an_not_to_the_agency(
+        extractor: Extractor) -> None:
+    text = ("ونقلت وكالة الأنباء الرسمية عن وزير الخارجية الكويتي فهد ناصر الصباحي قوله إن "
+            "بلاده ستواصل جهود الوساطة بين الأطراف.")
+    result = extract(extractor, text)
+    (quote,) = result.quotes
+    assert name_of(result, quote.speaker) == "فهد ناصر الصباحي"
+    assert quote.cue == "قوله"
+    assert quote.text.startswith("بلاده ستواصل")
+
+
+def test_a_speaker_named_later_by_title_alone_is_the_person_named_first(
+        extractor: Extractor) -> None:
+    text = ("استقبل الرئيس التونسي سامي العرفاوي وفدا برلمانيا يوم الاثنين.\n"
+            "وقال الرئيس التونسي إن العلاقات بين البلدين تشهد تطورا ملحوظا.")
+    result = extract(extractor, text)
+    (quote,) = result.quotes
+    assert name_of(result, quote.speaker) == "سامي العرفاوي"
+    person = next(e for e in result.entities if e.name == "سامي العرفاوي")
+    assert person.country == "TN" and person.title == "الرئيس التونسي"
+    assert "الرئيس التونسي" in person.aliases  # the role reference is a mention of him
+    exact(result, text)
+
+
+def test_a_bare_waadaf_continues_the_previous_speaker(extractor: Extractor) -> None:
+    text = ("أكد المبعوث الخاص كريم جابر المنصوري أن المحادثات تسير في الاتجاه الصحيح.\n"
+            "وأضاف أن الجولة المقبلة ستتناول ملف الحدود.")
+    result = extract(extractor, text)
+    assert len(result.quotes) == 2
+    assert {name_of(result, q.speaker) for q in result.quotes} == {"كريم جابر المنصوري"}
+
+
+def test_a_participle_ends_one_statement_and_starts_another_of_the_same_speaker(
+        extractor: Extractor) -> None:
+    text = ("قال وزير الدفاع العراقي ليث حسين الزبيدي إن التعاون الأمني مع الجيران ضروري، "
+            "مشيرا إلى أن بغداد ستستضيف اجتماعا للخبراء.")
+    result = extract(extractor, text)
+    assert [q.text for q in result.quotes] == [
+        "التعاون الأمني مع الجيران ضروري", "بغداد ستستضيف اجتماعا للخبراء"]
+    assert [q.cue for q in result.quotes] == ["قال", "مشيرا"]
+    assert {name_of(result, q.speaker) for q in result.quotes} == {"ليث حسين الزبيدي"}
+
+
+def test_capital_metonymy_speaks_for_the_state_and_a_visited_capital_only_locates(
+        extractor: Extractor) -> None:
+    text = ("وصل وزير الخارجية اللبناني نبيل فارس حداد إلى أنقرة في زيارة رسمية.\n"
+            "وأكدت أنقرة أن الزيارة تفتح صفحة جديدة في العلاقات.")
+    result = extract(extractor, text)
+    (quote,) = result.quotes
+    assert name_of(result, quote.speaker) == "تركيا"
+    turkey = next(e for e in result.entities if e.country == "TR" and e.type == "country")
+    assert "أنقرة" in turkey.aliases
+    (visit,) = [v for v in result.events if v.mode == "visit"]
+    assert visit.location is not None and visit.location.name_en == turkey.name_en
+    assert {name_of(result, p.entity) for p in visit.participants} >= {"نبيل فارس حداد"}
+
+
+# Events -----------------------------------------------------------------------------------------
+def test_a_planned_meeting_and_a_postponed_summit(extractor: Extractor) -> None:
+    planned = extract(extractor, "سيلتقي وزير الخارجية الجزائري مراد بن علي نظيره التونسي "
+                                 "هشام الورغي في الجزائر العاصمة الأسبوع المقبل.")
+    (meeting,) = planned.events
+    assert (meeting.type, meeting.mode, meeting.status) == ("CONSULT", "meet", "planned")
+    postponed = extract(extractor, "أعلنت جامعة الدول العربية تأجيل القمة العربية التي كان "
+                                   "من المقرر عقدها في 20 مايو/أيار 2025.")
+    (summit,) = [v for v in postponed.events if v.mode == "summit"]
+    assert summit.status == "postponed_or_cancelled"
+    assert summit.date is not None and summit.date.value == "2025-05-20"
+
+
+def test_talks_with_several_leaders_in_one_sentence_are_one_event_each(
+        extractor: Extractor) -> None:
+    text = ("وعقد الرئيس الكازاخستاني دانيار سيرك أحمدوف أمس سلسلة من المحادثات الثنائية مع الرئيس التركي أحمد "
+            "كمال أوزتورك والرئيس الأذربيجاني رشاد علييف أوغلو والرئيس المنغولي باتو "
+            "دورجين.")
+    result = extract(extractor, text)
+    meetings = [v for v in result.events if v.mode == "meet"]
+    assert len(meetings) == 3
+    assert len({v.evidence.start for v in meetings}) == 1  # they share the evidence
+    counterparts = {name_of(result, p.entity) for v in meetings for p in v.participants
+                    if p.role == "counterpart"}
+    assert counterparts == {"أحمد كمال أوزتورك", "رشاد علييف أوغلو", "باتو دورجين"}
+    assert all(v.date is not None and v.date.value == "2025-03-10" for v in meetings)
+
+
+def test_a_happening_told_only_in_a_persons_words_is_not_an_event(
+        extractor: Extractor) -> None:
+    text = ("قال السفير العماني سالم بن حمد الحارثي إن البلدين وقعا العام الماضي اتفاقية "
+            "للتعاون التجاري.")
+    result = extract(extractor, text)
+    assert result.quotes and not result.events
+
+
+def test_a_phone_call_between_two_ministers(extractor: Extractor) -> None:
+    text = ("أجرى وزير الخارجية السعودي خالد عبد الله الشهري اتصالا هاتفيا مع نظيره "
+            "الإماراتي علي راشد النعيمي مساء أمس.")
+    result = extract(extractor, text)
+    (call,) = result.events
+    assert (call.type, call.mode, call.status) == ("CONSULT", "phone_call", "occurred")
+    roles = {name_of(result, p.entity): p.role for p in call.participants}
+    assert roles == {"خالد عبد الله الشهري": "actor", "علي راشد النعيمي": "counterpart"}
+
+
+# Positions --------------------------------------------------------------------------------------
+def test_a_stance_voiced_by_a_diplomat_for_his_country_is_held_by_the_country(
+        extractor: Extractor) -> None:
+    text = "أكد السفير الأردني ماجد فايز عودة أن بلاده ترفض أي تدخل خارجي في شؤون المنطقة."
+    result = extract(extractor, text)
+    (position,) = result.positions
+    assert name_of(result, position.holder) == "الأردن"
+    assert position.stance == "oppose"
+    jordan = next(e for e in result.entities if e.name == "الأردن")
+    assert [m.text for m in jordan.mentions] == ["بلاده"]  # the role reference names it
+
+
+def test_welcome_and_concern_and_thanks(extractor: Extractor) -> None:
+    text = ("رحبت وزارة الخارجية القطرية بالاتفاق الموقع بين الطرفين. "
+            "وأعربت الوزارة عن قلقها إزاء تدهور الأوضاع الإنسانية. "
+            "كما أعرب الوزير عن شكره للدول المشاركة.")
+    result = extract(extractor, text)
+    stances = [p.stance for p in result.positions]
+    assert stances[:2] == ["support", "concern"]
+    assert all("شكره" not in p.evidence.text for p in result.positions)
+    ministry = {name_of(result, p.holder) for p in result.positions[:2]}
+    assert ministry == {"وزارة الخارجية القطرية"}
+
+
+# Entities and grounding ------------------------------------------------------------------------
+def test_an_unnamed_pair_yields_no_invented_actor(extractor: Extractor) -> None:
+    result = extract(extractor, "التقى الرئيسان يوم الثلاثاء.")
+    assert result.entities == [] and result.quotes == [] and result.positions == []
+    assert not any("never named" in w for w in result.meta.warnings)
+
+
+def test_organisations_by_abbreviation_and_english_names(extractor: Extractor) -> None:
+    text = ("شارك وزراء خارجية مجلس التعاون الخليجي (GCC) في اجتماع مع رابطة آسيان "
+            "(ASEAN) في جاكرتا.")
+    result = extract(extractor, text)
+    english = {e.name_en for e in result.entities if e.type == "organization"}
+    assert {"Gulf Cooperation Council", "ASEAN"} <= english
+    exact(result, text)
+
+
+def test_an_english_or_mixed_script_article_gets_contract_json(extractor: Extractor) -> None:
+    english = extract(extractor, "The ministers met in Cairo on Tuesday and signed a "
+                                 "memorandum on trade.")
+    assert ExtractionResponse.model_validate(english.model_dump())
+    mixed = extract(extractor, "وقع الوزيران مذكرة تفاهم (MoU) لمشروع Mashreq Link في "
+                               "بغداد يوم ١٤ سبتمبر/أيلول ٢٠٢٥.")
+    (signing,) = mixed.events
+    assert signing.mode == "sign_agreement" and signing.date is not None
+    assert signing.date.value == "2025-09-14"
+
+
+def test_a_long_hostile_article_is_read_in_one_pass(extractor: Extractor) -> None:
+    # Repeated cues, unbalanced marks and title chains: the shapes that would make a
+    # backtracking pattern explode. Linear reading finishes and answers contract JSON.
+    text = ("وقال الوزير «" * 2000 + " قال إن " * 2000 + "الرئيس الأمين العام " * 800)[:50_000]
+    result = extract(extractor, text)
+    assert ExtractionResponse.model_validate(result.model_dump())
+
+
+# Lexicons ---------------------------------------------------------------------------------------
+def test_countries_come_from_cldr_and_nisbas_follow_the_rule_or_the_exceptions() -> None:
+    lex = load()
+    assert lex.countries["PK"].name == "باكستان" and lex.countries["PK"].en == "Pakistan"
+    assert regular_nisba("روسيا") == "الروسي" and regular_nisba("باكستان") == "الباكستاني"
+    assert nisba_country(lex, "الايرانيه") == "IR"      # feminine, folded
+    assert nisba_country(lex, "الاميركي") == "US"       # an exception listed in the data
+    assert len(lex.version) == 12
+
+
+def test_the_lexicon_version_is_part_of_the_cache_key(tmp_path: Path) -> None:
+    extractor = Extractor(Settings(provider="rules", cache_dir=tmp_path))
+    assert extractor.version.endswith("." + load().version)
