@@ -26,6 +26,7 @@ _TITLE_WORDS = frozenset(fold(w) for w in (
     "الخارجية", "الدولة", "العام", "الخاص", "الدائم", "الرسمي", "السابق", "المساعد", "الخاصة",
     "الدائمة", "الرسمية", "الصحفي", "الصحفية", "الأعلى", "العليا", "الأمم", "المتحدة",
     "الأول", "الأولى", "التنفيذي", "التنفيذية", "القانوني", "السياسي"))
+_ANYONE = {"دبلوماسي", "مسوول", "دبلوماسيه", "مسووله"}
 _AGENCY_CONTEXT = {"وكاله", "لوكاله", "نقلت", "نقل", "ذكرت", "افادت", "بحسب", "حسب", "تصريح",
                    "تصريحات", "مقابله", "حديث", "وفقا", "اوردت", "قالت", "نشرت", "الانباء"}
 _COMMON_GIVEN = {"محمد", "احمد", "علي", "عبد", "بن", "حسن", "حسين", "عمر", "خالد", "سعد"}
@@ -61,7 +62,8 @@ class Mention:
     start: int          # characters
     end: int
     actor: Actor
-    kind: str           # name · alias · surname · title · side · capital · ref
+    kind: str           # name · alias · surname · title · side · capital · ref · place
+    lead: int = -1      # first token of the title phrase that introduces a person's name
 
 
 @dataclass
@@ -80,6 +82,7 @@ class Mentions:
     places: list[Place] = field(default_factory=list)
     at_token: dict[int, Mention] = field(default_factory=dict)
     by_key: dict[str, Actor] = field(default_factory=dict)
+    by_lead: dict[int, Mention] = field(default_factory=dict)
 
     def actor(self, key: str, make: Actor) -> Actor:
         if key not in self.by_key:
@@ -89,6 +92,8 @@ class Mentions:
 
     def add(self, mention: Mention) -> None:
         self.mentions.append(mention)
+        if mention.lead >= 0:
+            self.by_lead.setdefault(mention.lead, mention)
         for t in range(mention.first, mention.last):
             self.at_token.setdefault(t, mention)
         span = (mention.start, mention.end)
@@ -211,8 +216,12 @@ class _Finder:
                 j += 1
                 continue
             joined = lex.titles.at(tokens, j)
-            if joined and joined.cut == 1 and t.norm[0] == "و":
-                j = joined.end
+            if joined and (joined.cut == 1 and t.norm[0] == "و" or j - start < 3 and
+                           tokens[j - 1].norm == "باسم"):
+                j = joined.end  # "ووزير الخارجية"، "المتحدثة باسم الممثل الأعلى"
+                continue
+            if t.norm.startswith("وال") and j > start and not self._word_is_lexical(j):
+                j += 1  # "للشؤون الخارجية والسياسة الأمنية"
                 continue
             if t.norm in ("في", "لدي", "باسم", "لدى") and j + 1 < n:
                 known = lex.actors.at(tokens, j + 1)
@@ -308,7 +317,7 @@ class _Finder:
             name = text[tokens[j].start:tokens[name_end - 1].end]
             actor = self._person_actor(name, title_text, country, feminine, j)
             self.out.add(Mention(j, name_end, tokens[j].start, tokens[name_end - 1].end,
-                                 actor, "name"))
+                                 actor, "name", lead=i))
             self.last_person.append(actor)
             return name_end
         # A title alone refers back to someone already named.
@@ -378,6 +387,11 @@ class _Finder:
 
     def _refers_to(self, title: str, country: str | None) -> Actor | None:
         head = fold(title).split()[0].removeprefix("ال")
+        if head in _ANYONE:  # "الدبلوماسي"، "المسؤول": whoever was just spoken of
+            for actor in reversed(self.last_person):
+                if not country or not actor.country or actor.country == country:
+                    return actor
+            return None
         for actor in reversed(self.last_person):
             if country and actor.country and actor.country != country:
                 continue
@@ -621,10 +635,10 @@ class _Finder:
                 bearers = short.get(reading)
                 if not bearers or reading in self.stop:
                     continue
-                # Two people share the surname: the one the article introduced first (its
-                # protagonist), among those already named.
-                before = [(at, a) for at, a in bearers if at < t.start] or bearers
-                actor = min(before, key=lambda x: x[0])[1]
+                # Two people share the surname: the one the article spoke of last.
+                def last_seen(actor: Actor) -> int:
+                    return max((s for s, _ in actor.mentions if s < t.start), default=-1)
+                actor = max((a for _, a in bearers), key=last_seen)
                 start = t.start + _chars_for(t.text, cut)
                 actor.add_form(self.text[start:t.end])
                 self.out.add(Mention(i, i + 1, start, t.end, actor, "surname"))

@@ -151,6 +151,9 @@ class _Reader:
                     return body, j + 1 + int(j + 1 < hi and tokens[j + 1].norm in (
                         "الختامي", "المشترك", "الصادر"))
                 continue
+            led = self.mentions.by_lead.get(j)
+            if led is not None:  # a title phrase, however long, then the person's name
+                return led.actor, led.last
             m = self._mention_at(j)
             if m is not None:
                 return m.actor, m.last
