@@ -179,8 +179,8 @@ class _Finder:
                     k += 1  # "المختار ولد …": a name that opens with the article
                     words_taken += 1
                     continue
-                if not words_taken or self._word_is_lexical(k):
-                    break
+                if not words_taken or self._word_is_lexical(k) or not t.text.startswith("ال"):
+                    break  # a family name takes the article, never a preposition (للتعاون)
                 k += 1  # a family name with the article ends the name …
                 words_taken += 1
                 # … unless a second one follows ("عمر الطيب الزين").
@@ -435,8 +435,7 @@ class _Finder:
             if locative or bare == "ب":
                 return m.end
         country_name = self.lex.countries.get(k.country or "") if k.type == "country" else None
-        via_ll = m.cut and tokens[i].norm[m.cut - 1:m.cut + 1] == "لا" and \
-            tokens[i].norm.startswith(("لل", "ولل"))
+        via_ll = tokens[i].norm.startswith(("لل", "ولل")) and fold(k.name).startswith("ال")
         if via_ll:  # "للأمم المتحدة": the name without its clitic is not written as such
             written_name = k.name if k.form == "name" else written
         else:

@@ -54,7 +54,8 @@ def bases(norm: str) -> tuple[tuple[str, int], ...]:
             out.append((stem[1:], cut + 1))
     for stem, cut in stems:
         if len(stem) > 3 and stem.startswith("لل"):
-            out.append(("ا" + stem[1:], cut + 1))  # للمنظمة → المنظمة
+            # للمنظمة → المنظمة; the span keeps both lams, as the article has no "المنظمة".
+            out.append(("ا" + stem[1:], cut))
         if len(stem) > 3 and stem[0] in "بلك":
             out.append((stem[1:], cut + 1))
     return tuple(dict.fromkeys(out))
