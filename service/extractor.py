@@ -103,7 +103,10 @@ class Extractor:
         provider = self.providers.get(request.provider)
         use_cache = request.options.use_cache
         chunks = 1
-        if len(request.text) > self.settings.chunk_chars:
+        # Chunks exist for models' context windows; the rules read any length in one pass,
+        # and whole, they link a surname to the full name however far apart.
+        if len(request.text) > self.settings.chunk_chars and \
+                not getattr(provider, "whole_article", False):
             answer, cached, chunks = self._chunked_answer(request.text, provider, use_cache)
         else:
             answer, cached = self._answer(request.text, provider, use_cache)

@@ -101,12 +101,12 @@ def _add_own_state_mentions(text: str, tokens: list[Token], quotes: list[Quote],
     actor with that mention, so a stance held by it points at a named entity."""
     from service.arabic.stances import _OWN_STATE
 
+    starts = [t.start for t in tokens]
     for q in quotes:
         if q.speaker is None or not q.speaker.country:
             continue
-        for i, t in enumerate(tokens):
-            if t.start < q.start - 60 or t.start >= q.end:
-                continue
+        for i in range(bisect.bisect_left(starts, q.start - 60), bisect.bisect_left(starts, q.end)):
+            t = tokens[i]
             if t.norm not in _OWN_STATE:
                 continue
             code = q.speaker.country

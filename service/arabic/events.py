@@ -185,12 +185,12 @@ class _Finder:
                     return "summit"
         return mode
 
-    def read(self, sentence: Sentence, lo: int, hi: int, blocked: list[tuple[int, int]],
+    def read(self, sentence: Sentence, lo: int, hi: int, blocked: bytearray,
              topic: Actor | None) -> None:
         tokens = self.tokens
         i = lo
         while i < hi:
-            if any(s <= tokens[i].start < e for s, e in blocked):
+            if blocked[tokens[i].start]:
                 i += 1
                 continue
             found = self._trigger(i, hi)
@@ -206,8 +206,7 @@ class _Finder:
             self.clauses.add((a, b))
             colon = self.text.find(":", tokens[a].start, tokens[b - 1].end)
             mentions = [mm for mm in self.mentions.in_range(a, b)
-                        if not any(s <= mm.start < e for s, e in blocked)
-                        and (colon < 0 or mm.start < colon)]
+                        if not blocked[mm.start] and (colon < 0 or mm.start < colon)]
             participants = _roles(mode, mentions, tokens[i].start)
             joint = any(bb in _JOINT for k in range(a, min(b, i + 3))
                         for bb, _ in bases(tokens[k].norm))
@@ -279,9 +278,14 @@ def find_events(text: str, tokens: list[Token], sentences: list[Sentence],
                 published: dt.date | None, skip: set[int]) -> list[Event]:
     finder = _Finder(text, tokens, mentions, lex, published)
     # Words a person speaks are not narration; a body's relayed statement is.
-    blocked = [(r.start, r.end) for r in regions if len(text[r.start:r.end].split()) >= 4]
-    blocked += [(q.start, q.end) for q in quotes
-                if q.speaker is None or q.speaker.type == "person"]
+    # One flag per character: inside words a person speaks (a long quotation, or reported
+    # speech of a person), where no trigger opens an event.
+    blocked = bytearray(len(text) + 1)
+    spans = [(r.start, r.end) for r in regions if len(text[r.start:r.end].split()) >= 4]
+    spans += [(q.start, q.end) for q in quotes
+              if q.speaker is None or q.speaker.type == "person"]
+    for s, e in spans:
+        blocked[s:e] = b"\x01" * (e - s)
     topic: Actor | None = None
     for n, (sentence, (lo, hi)) in enumerate(zip(sentences, token_ranges)):
         if n in skip or hi <= lo:

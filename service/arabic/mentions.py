@@ -7,6 +7,7 @@ the people found. Every mention keeps exact character offsets.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -90,12 +91,20 @@ class Mentions:
             self.actors.append(make)
         return self.by_key[key]
 
+    # Mention starts and first tokens, for bisection; rebuilt lazily after an add.
+    _starts: list[int] | None = None
+    _firsts: list[int] | None = None
+
     def add(self, mention: Mention) -> None:
-        self.mentions.append(mention)
-        if mention.lead >= 0:
-            self.by_lead.setdefault(mention.lead, mention)
+        self._starts = self._firsts = None
+        if self.mentions and mention.start < self.mentions[-1].start:
+            bisect.insort(self.mentions, mention, key=lambda m: m.start)
+        else:
+            self.mentions.append(mention)
         for t in range(mention.first, mention.last):
             self.at_token.setdefault(t, mention)
+        if mention.lead >= 0:
+            self.by_lead.setdefault(mention.lead, mention)
         span = (mention.start, mention.end)
         if span not in mention.actor.mentions:
             mention.actor.mentions.append(span)
@@ -103,9 +112,20 @@ class Mentions:
     def covering(self, token: int) -> Mention | None:
         return self.at_token.get(token)
 
+    def _index(self) -> tuple[list[int], list[int]]:
+        if self._starts is None or self._firsts is None:
+            self._starts = [m.start for m in self.mentions]
+            self._firsts = [m.first for m in self.mentions]
+        return self._starts, self._firsts
+
     def in_range(self, lo: int, hi: int) -> list[Mention]:
         """Mentions whose tokens start within [lo, hi), in order."""
-        return [m for m in self.mentions if lo <= m.first < hi]
+        firsts = self._index()[1]
+        return self.mentions[bisect.bisect_left(firsts, lo):bisect.bisect_left(firsts, hi)]
+
+    def before(self, char: int) -> list[Mention]:
+        """Mentions that start before character ``char``, in order."""
+        return self.mentions[:bisect.bisect_left(self._index()[0], char)]
 
 
 def _unwrap(written: str) -> str:

@@ -10,6 +10,7 @@ starts the next statement.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 from service.arabic.lexicon import Cue, Lexicon, Match
@@ -65,17 +66,20 @@ class _Reader:
         self.mentions, self.lex = mentions, lex
         self.quotes: list[Quote] = []
         self.last_speaker: Actor | None = None
+        self._region_starts = [r.start for r in regions]
+        self._token_starts = [t.start for t in tokens]
 
     def region_at(self, char: int) -> Region | None:
-        for r in self.regions:
-            if r.start <= char < r.end:
-                return r
+        k = bisect.bisect_right(self._region_starts, char) - 1
+        if k >= 0 and self.regions[k].start <= char < self.regions[k].end:
+            return self.regions[k]
         return None
 
     def region_opening_after(self, char: int, limit: int) -> Region | None:
-        for r in self.regions:
-            if char <= r.start - 1 <= limit:
-                return r
+        """The region whose opening mark lies in [char, limit]."""
+        k = bisect.bisect_left(self._region_starts, char + 1)
+        if k < len(self.regions) and self.regions[k].start - 1 <= limit:
+            return self.regions[k]
         return None
 
     def _mention_at(self, j: int):
@@ -93,8 +97,8 @@ class _Reader:
         """"الجانبان" speak as the first-named side: the first actor of the latest stretch
         that names two of them."""
         for kinds in (("person",), ("person", "country")):
-            before = [m for m in self.mentions.mentions
-                      if m.start < sentence.end and m.actor.type in kinds]
+            before = [m for m in self.mentions.before(sentence.end)[-40:]
+                      if m.actor.type in kinds]
             for k in range(len(before) - 1, 0, -1):
                 a, b = before[k - 1], before[k]
                 if a.actor is not b.actor and b.start - a.end < 200:
@@ -102,14 +106,14 @@ class _Reader:
         return None
 
     def _last_body(self, before: int) -> Actor | None:
-        for m in reversed(self.mentions.mentions):
-            if m.start < before and m.actor.type == "organization":
+        for m in reversed(self.mentions.before(before)):
+            if m.actor.type == "organization":
                 return m.actor
         return None
 
     def _last_feminine(self, before: int) -> Actor | None:
-        for m in reversed(self.mentions.mentions):
-            if m.start < before and m.actor.feminine:
+        for m in reversed(self.mentions.before(before)):
+            if m.actor.feminine:
                 return m.actor
         return None
 
@@ -204,18 +208,22 @@ class _Reader:
                     i = m.end
                     continue
             i += 1
+        # Where each statement must stop: the next cue that starts one of its own (found in
+        # one backward pass, so a sentence with thousands of cues stays linear).
+        stops = [sentence.end] * len(cues)
+        boundary = [_is_boundary(text, tokens, m) for m in cues]
+        next_stop = sentence.end
+        for n_cue in range(len(cues) - 1, -1, -1):
+            stops[n_cue] = next_stop
+            if boundary[n_cue]:
+                next_stop = tokens[cues[n_cue].start].start
         taken_until = -1
         for n_cue, m in enumerate(cues):
             cue = m.payload
             cue_start = tokens[m.start].start + _chars_for(tokens[m.start].text, m.cut)
-            if tokens[m.start].start < taken_until and not _is_boundary(text, tokens, m):
+            if tokens[m.start].start < taken_until and not boundary[n_cue]:
                 continue
-            # Where this statement must stop: the next cue that starts one of its own.
-            stop_char = sentence.end
-            for later in cues[n_cue + 1:]:
-                if _is_boundary(text, tokens, later):
-                    stop_char = tokens[later.start].start
-                    break
+            stop_char = stops[n_cue]
             found = self._read_cue(m, cue, lo, hi, sentence, stop_char)
             if found is None:
                 continue
@@ -292,9 +300,8 @@ class _Reader:
             if cue.role == "participle" or not written.endswith(_FEMININE_VERB_END):
                 # The subject of the clause before, in this sentence ("وصف فلان … وقال"),
                 # else the speaker just quoted, else the last person named.
-                same = [mm for mm in self.mentions.mentions
-                        if sentence.start <= mm.start < tokens[m.start].start
-                        and mm.actor.type == "person"]
+                same = [mm for mm in self.mentions.before(tokens[m.start].start)[-30:]
+                        if sentence.start <= mm.start and mm.actor.type == "person"]
                 recent = self.quotes and self.quotes[-1].sentence.start >= sentence.start - 400
                 if self.quotes and self.quotes[-1].sentence is sentence:
                     speaker = self.last_speaker
@@ -319,8 +326,8 @@ class _Reader:
         return None
 
     def _nearest_actor(self, before: int) -> Actor | None:
-        for m in reversed(self.mentions.mentions):
-            if m.start < before and m.actor.type == "person":
+        for m in reversed(self.mentions.before(before)):
+            if m.actor.type == "person":
                 return m.actor
         return None
 
@@ -348,8 +355,8 @@ class _Reader:
                 continue
             if len(self.text[r.start:r.end].split()) < 4:
                 continue
-            after = next((k for k, t in enumerate(tokens) if t.start > r.end), None)
-            if after is None:
+            after = bisect.bisect_right(self._token_starts, r.end)
+            if after >= len(tokens):
                 continue
             m = self.lex.cues.at(tokens, after)
             if m is None or m.payload.role not in ("verb", "source"):

@@ -8,6 +8,7 @@ subject after the cue verb. Courtesies (thanks, condolences) are not positions.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 from service.arabic.events import clause_bounds
@@ -39,12 +40,16 @@ class _Finder:
         self.quotes = quotes
         self.countries = countries
         self.out: list[Position] = []
+        self.starts = [t.start for t in tokens]
+        self._quote_starts = [q.start for q in quotes]
         self.seen: set[tuple[str, int, int]] = set()
 
     def quote_at(self, char: int) -> Quote | None:
-        for q in self.quotes:
-            if q.start <= char < q.end:
-                return q
+        # Quotes rarely nest; the few that start just before ``char`` are the candidates.
+        last = bisect.bisect_right(self._quote_starts, char) - 1
+        for k in range(last, max(-1, last - 4), -1):
+            if self.quotes[k].start <= char < self.quotes[k].end:
+                return self.quotes[k]
         return None
 
     def _own_state(self, speaker: Actor, lo: int, hi: int) -> Actor | None:
@@ -57,8 +62,8 @@ class _Finder:
         if q.speaker is None:
             return None
         tokens = self.tokens
-        first = next((k for k, t in enumerate(tokens) if t.start >= q.start), None)
-        if first is None:
+        first = bisect.bisect_left(self.starts, q.start)
+        if first >= len(tokens):
             return q.speaker
         own = self._own_state(q.speaker, max(first, cue_tok - 3), cue_tok + 1)
         if own is not None:
@@ -78,8 +83,8 @@ class _Finder:
         if before:
             return before[-1].actor
         # No subject in the clause ("اتفق الوزيران على دعم …"): the last person named.
-        earlier = [m for m in self.mentions.mentions
-                   if m.start < self.tokens[cue_tok].start and m.actor.type == "person"]
+        earlier = [m for m in self.mentions.before(self.tokens[cue_tok].start)
+                   if m.actor.type == "person"]
         return earlier[-1].actor if earlier else None
 
     def _target(self, cue_tok: int, b: int, holder: Actor) -> Actor | None:
@@ -146,7 +151,8 @@ def _quote_positions(finder: _Finder, lex: Lexicon) -> None:
         if not any(b in _STANCE_CUES for b, _ in bases(fold_cue(q.cue))) and cue not in \
                 _STANCE_CUES:
             continue
-        inside = [k for k, t in enumerate(tokens) if q.start <= t.start < q.end]
+        inside = list(range(bisect.bisect_left(finder.starts, q.start),
+                            bisect.bisect_left(finder.starts, q.end)))
         if not inside or any(tokens[k].norm in lex.courtesies for k in inside[:3]):
             continue
         stance = "support"
