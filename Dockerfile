@@ -1,4 +1,4 @@
-# Khabar on the embedded model. Build: docker build -t khabar .  Run: docker run -p 8000:8000 khabar
+# Khabar on its default provider (the Arabic rules; the embedded model is bundled too). Build: docker build -t khabar .  Run: docker run -p 8000:8000 khabar
 FROM python:3.11-slim-bookworm
 
 # llama-cpp-python compiles llama.cpp from source.

@@ -131,6 +131,7 @@ class _Finder:
         self.seen: set[tuple[str, str, frozenset[str]]] = set()
         self.pair: tuple[Actor, Actor] | None = None
         self.clauses: set[tuple[int, int]] = set()
+        self.last_summit: Event | None = None
 
     def _trigger(self, i: int, hi: int, object_of_light: bool = False
                  ) -> tuple[Match[Trigger], int] | None:
@@ -145,23 +146,15 @@ class _Finder:
             return None
         if t.unless and m.end < hi and tokens[m.end].norm in t.unless:
             return None
-        if t.kind == "noun" and not object_of_light:
-            reading = _definite(tokens[i].norm)
-            # With the article a noun usually points back ("اللقاء", "المحادثات"), unless it
-            # names a particular gathering ("القمة العربية") or is what was put off.
-            named = m.end < hi and (nisba_country(lex, tokens[m.end].norm) is not None or (
-                (mm := self.mentions.covering(m.end)) is not None and mm.first == m.end))
-            put_off = any(lex.status["postponed"].at(tokens, k) is not None
-                          for k in range(max(0, i - 2), i))
-            if reading.startswith("ال") and not named and not put_off and t.mode not in (
-                    "withdraw_troops", "seize_territory"):
-                return None
+        if t.kind == "noun" and not object_of_light and self._anaphoric(m, i, hi):
+            return None
         light = any(b in _LIGHT for b, _ in bases(tokens[i].norm))
         if light:
             # "عقد الرئيس يوم أمس سلسلة من المحادثات": the noun may come a few words later.
             for k in range(m.end, min(m.end + 10, hi)):
                 nm = lex.triggers.at(tokens, k)
-                if nm is not None and nm.payload.kind == "noun" and nm.payload.type == "CONSULT":
+                if nm is not None and nm.payload.kind == "noun" and nm.payload.type == "CONSULT" \
+                        and not self._anaphoric(nm, k, hi):
                     if nm.payload.needs and not any(
                             b in nm.payload.needs for q in range(nm.end, min(nm.end + 3, hi))
                             for b, _ in bases(tokens[q].norm)):
@@ -172,6 +165,21 @@ class _Finder:
                 return None
         del word
         return m, m.end
+
+    def _anaphoric(self, m: Match[Trigger], i: int, hi: int) -> bool:
+        """A noun with the article usually points back ("اللقاء", "القمة", "المحادثات"),
+        unless it names a particular gathering ("القمة العربية") or is what was put off."""
+        tokens, lex = self.tokens, self.lex
+        if not _definite(tokens[i].norm).startswith("ال") or m.payload.mode in (
+                "withdraw_troops", "seize_territory"):
+            return False
+        named = m.end < hi and (nisba_country(lex, tokens[m.end].norm) is not None or (
+            (mm := self.mentions.covering(m.end)) is not None and mm.first == m.end))
+        put_off = any(lex.status["postponed"].at(tokens, k) is not None
+                      for k in range(max(0, i - 2), i))
+        # "المحادثات الثنائية مع …": parties of its own make it a new happening.
+        with_party = any(tokens[k].norm in _WITH for k in range(m.end, min(m.end + 3, hi)))
+        return not named and not put_off and not with_party
 
     def _mode(self, m: Match[Trigger], hi: int) -> str:
         mode = m.payload.mode
@@ -236,6 +244,14 @@ class _Finder:
                     s += len(lead)
             date = find_date(self.text, tokens, a, b, self.published)
             status = _status(self.lex, tokens, a, b, m)
+            if mode == "summit" and status == "occurred" and self.last_summit is not None and \
+                    not any(r == "host" for _, r in participants):
+                # Someone attending, or the gathering told again: the summit already reported.
+                known = self.last_summit.participants
+                known += [(p, "attendee") for p, _ in participants
+                          if all(p is not q for q, _ in known)]
+                i = max(after, i + 1)
+                continue
             split = self._split_counterparts(m, mode, participants)
             for parts in split:
                 key = (m.payload.type, mode, frozenset(p.key for p, _ in parts))
@@ -250,6 +266,8 @@ class _Finder:
                     m.payload.type, mode, status, s, e, parts,
                     date, (self.text[place[0]:place[1]], place[2]) if place else None,
                     self.text[tokens[m.start].start:tokens[m.end - 1].end]))
+                if mode == "summit":
+                    self.last_summit = self.events[-1]
             i = max(after, i + 1)
 
     @staticmethod
@@ -262,6 +280,12 @@ class _Finder:
             hosts = [p for p in parts if p[0].type == "country" and p[1] != "actor"]
             if actor and len(hosts) >= 2:
                 return [[actor[0], (h, "host")] for h, _ in hosts]
+            return [parts]
+        if mode == "join_organization":
+            joiners = [p for p in parts if p[1] == "actor" and p[0].type == "country"]
+            rest = [p for p in parts if p not in joiners]
+            if len(joiners) >= 2 and m.payload.kind == "noun":  # an invitation to several
+                return [[j, *rest] for j in joiners]
             return [parts]
         if mode not in ("meet", "phone_call"):
             return [parts]
