@@ -109,7 +109,7 @@ def test_the_gate_catches_a_drop_beyond_tolerance_and_compare_shows_it(
     baseline = baseline_from(good, tolerance=0.05, reason="test")
     assert check_baseline(good, baseline, {"schema_validity": 1.0}) == []
     problems = check_baseline(worse, baseline, {})
-    assert any(p.startswith("quotes.f1") for p in problems)
+    assert any(p.split(": ")[0].endswith("/quotes.f1") for p in problems)
     assert check_baseline(worse, {**baseline, "tolerance": 0.9}, {}) == []
     deltas = {name: delta for name, _, _, delta in compare(good, worse)}
     assert deltas["quotes.recall"] < 0 and deltas["entities.f1"] == 0

@@ -27,6 +27,10 @@ _TITLE_WORDS = frozenset(fold(w) for w in (
     "الخارجية", "الدولة", "العام", "الخاص", "الدائم", "الرسمي", "السابق", "المساعد", "الخاصة",
     "الدائمة", "الرسمية", "الصحفي", "الصحفية", "الأعلى", "العليا", "الأمم", "المتحدة",
     "الأول", "الأولى", "التنفيذي", "التنفيذية", "القانوني", "السياسي"))
+# Heads of an organ's name (folded) → English.
+_ORGAN_HEADS = {"مجلس": "Council", "المجلس": "Council", "الامانه": "Secretariat",
+                "امانه": "Secretariat"}
+_ORGAN_QUALIFIERS = {"العامه", "التنفيذيه", "الوزاري", "الاعلي", "الدايمه"}
 _ANYONE = {"دبلوماسي", "مسوول", "دبلوماسيه", "مسووله"}
 _AGENCY_CONTEXT = {"وكاله", "لوكاله", "نقلت", "نقل", "ذكرت", "افادت", "بحسب", "حسب", "تصريح",
                    "تصريحات", "مقابله", "حديث", "وفقا", "اوردت", "قالت", "نشرت", "الانباء"}
@@ -157,6 +161,7 @@ class _Finder:
         self.stop = function_words()
         self.last_person: list[Actor] = []
         self._name_forms: set[str] = set()
+        self.organ_refs: dict[str, Actor] = {}
 
     # -- people ------------------------------------------------------------------------------
     def _word_is_lexical(self, i: int) -> bool:
@@ -548,6 +553,51 @@ class _Finder:
         self.out.add(Mention(i, j, start, end, actor, "name" if not is_bare else "alias"))
         return j
 
+    def _organ(self, i: int) -> int | None:
+        """An organ of a body that acts on its own: "مجلس الجامعة", "الأمانة العامة لاتحاد
+        المغرب العربي", "الأمانة التنفيذية للهيئة …" (evals/GUIDE.md, section 7)."""
+        tokens, n = self.tokens, len(self.tokens)
+        t = tokens[i]
+        head = next((b for b, _ in _readings(t.norm) if b in _ORGAN_HEADS), None)
+        if head is None:
+            return None
+        j = i + 1
+        if j < n and tokens[j].norm in _ORGAN_QUALIFIERS:
+            j += 1
+        if j >= n or _gap_breaks(self.text, tokens[j - 1], tokens[j]):
+            return None
+        body: Actor | None = None
+        known = self.lex.actors.at(tokens, j)
+        if known is not None and known.payload.type == "organization":
+            body = self.out.by_key.get(known.payload.key)
+            if body is None:
+                k = known.payload
+                body = self.out.actor(k.key, Actor(k.key, "organization", k.name, k.en, None,
+                                                   k.country, True))
+            end = known.end
+        else:
+            ref = next((b for b, _ in _readings(tokens[j].norm) if b in self.lex.org_refs), None)
+            named = [self.out.by_key[k] for k in self.lex.org_refs.get(ref or "", [])
+                     if k in self.out.by_key]
+            if not named:
+                return None
+            body, end = named[-1], j + 1
+        cut = dict(_readings(t.norm))[head]
+        start = t.start + _chars_for(t.text, cut)
+        written = " ".join(self.text[start:tokens[end - 1].end].translate(_UNQUOTE).split())
+        key = f"organ:{head}:{body.key}"
+        en = f"{_ORGAN_HEADS[head]} of the {body.name_en}" if body.name_en else None
+        actor = self.out.actor(key, Actor(key, "organization", written, en, None,
+                                          body.country, True))
+        if len(written) > len(actor.name):
+            actor.add_form(actor.name)
+            actor.name = written
+        else:
+            actor.add_form(written)
+        self.organ_refs[head] = actor
+        self.out.add(Mention(i, end, start, tokens[end - 1].end, actor, "name"))
+        return end
+
     def _side(self, i: int) -> int | None:
         tokens = self.tokens
         if i + 1 >= len(tokens):
@@ -571,6 +621,13 @@ class _Finder:
     def _org_ref(self, i: int) -> None:
         t = self.tokens[i]
         for reading, cut in _readings(t.norm):
+            organ = self.organ_refs.get(reading.removeprefix("ال") if reading.startswith("ال")
+                                        else reading) or self.organ_refs.get(reading)
+            if organ is not None:  # "المجلس" after "مجلس الجامعة" is the council
+                start = t.start + _chars_for(t.text, cut)
+                organ.add_form(self.text[start:t.end])
+                self.out.add(Mention(i, i + 1, start, t.end, organ, "ref"))
+                return
             if reading == "الوزاره":
                 named = [a for a in self.out.actors if a.key.startswith("ministry:")]
                 if named:
@@ -597,8 +654,8 @@ class _Finder:
                 i = second
                 continue
             gazetteer = self.lex.actors.at(self.tokens, i)
-            nxt = (None if gazetteer else self._ministry(i)) or self._side(i) or \
-                self._person(i) or self._known(i)
+            nxt = (None if gazetteer else self._ministry(i) or self._organ(i)) or \
+                self._side(i) or self._person(i) or self._known(i)
             if nxt is not None and nxt > i:
                 i = nxt
                 continue

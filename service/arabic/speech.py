@@ -20,7 +20,11 @@ from service.arabic.text import Region, Sentence, Token, bases, trim_span
 # أن / إن with an attached pronoun, folded; ب + أن as well ("بأن").
 OPENERS = {"ان", "انه", "انها", "انهما", "انهم", "اننا", "انني", "انكم", "بان", "بانه",
            "بانها", "بانهما", "فان", "وان"}
-_STATEMENT = {"بيان", "البيان", "بيانا", "بيانها", "بيانه", "بلاغ", "تصريح", "تصريحات"}
+_STATEMENT = {"بيان", "البيان", "بيانا", "بيانها", "بيانه", "بلاغ", "تصريح", "تصريحات", "القرار",
+              "الاعلان", "البلاغ", "قرار", "اعلان"}
+# Unnamed sources: their words are not quotes (evals/GUIDE.md, section 7).
+_UNNAMED = {"مصادر", "مصدر", "مراقبون", "محللون", "دبلوماسيون", "مسوولون", "اوساط", "وسايل",
+            "خبراء", "تقارير", "انباء"}
 _JOINT = {"الجانبان", "الطرفان", "الوزيران", "البلدان", "الزعيمان", "الرئيسان", "الجانبين",
           "الطرفين", "الوزيرين"}
 _FEMININE_VERB_END = "ت"
@@ -281,6 +285,8 @@ class _Reader:
             return q
         if cue.role == "nominal":
             return None
+        if i < hi and any(b in _UNNAMED for b, _ in bases(tokens[i].norm)):
+            return None  # "قالت مصادر مطلعة إن …"
         # A participle continues its sentence's speaker: what follows it is content.
         speaker, after = (None, i) if cue.role == "participle" else \
             self._subject(i, hi, sentence)
