@@ -162,6 +162,7 @@ class _Finder:
         self.last_person: list[Actor] = []
         self._name_forms: set[str] = set()
         self.organ_refs: dict[str, Actor] = {}
+        self.served = False  # the last title read named the state or body it serves
 
     # -- people ------------------------------------------------------------------------------
     def _word_is_lexical(self, i: int) -> bool:
@@ -231,6 +232,7 @@ class _Finder:
         lex, tokens, n = self.lex, self.tokens, len(self.tokens)
         start = j
         country = None
+        self.served = False
         for _ in range(8):
             if j >= n or _gap_breaks(self.text, tokens[j - 1], tokens[j]):
                 break
@@ -252,6 +254,7 @@ class _Finder:
                 known = lex.actors.at(tokens, j + 1)
                 if known and known.payload.type != "person":
                     country = country or known.payload.country
+                    self.served = True
                     j = known.end
                     continue
                 if t.norm == "باسم" and tokens[j + 1].norm.startswith(("وزاره", "الخارجيه")):
@@ -260,6 +263,7 @@ class _Finder:
             known = lex.actors.at(tokens, j)
             if known and known.payload.type != "person" and known.payload.form != "capital":
                 country = country or known.payload.country
+                self.served = True
                 j = known.end
                 continue
             if any(b in _MINISTRY or b == "الخارجيه" for b, _ in _readings(t.norm)):
@@ -305,8 +309,7 @@ class _Finder:
             return None
         cut_chars = _chars_for(tokens[i].text, title.cut)
         tail, country = self._title_tail(title.end)
-        served = country is not None or any(
-            mm.first >= title.end and mm.last <= tail for mm in self.out.mentions[-3:])
+        served = country is not None or self.served
         j = tail
         while j < len(tokens) and tokens[j].norm in {fold(h) for h in lex.honorifics}:
             j += 1

@@ -25,8 +25,8 @@ _STATEMENT = {"بيان", "البيان", "بيانا", "بيانها", "بيا�
 # Unnamed sources: their words are not quotes (evals/GUIDE.md, section 7).
 _UNNAMED = {"مصادر", "مصدر", "مراقبون", "محللون", "دبلوماسيون", "مسوولون", "اوساط", "وسايل",
             "خبراء", "تقارير", "انباء"}
-_JOINT = {"الجانبان", "الطرفان", "الوزيران", "البلدان", "الزعيمان", "الرئيسان", "الجانبين",
-          "الطرفين", "الوزيرين"}
+# Two sides speaking together; only the nominative: "الطرفين" after a verb is its object.
+_JOINT = {"الجانبان", "الطرفان", "الوزيران", "البلدان", "الزعيمان", "الرئيسان"}
 _FEMININE_VERB_END = "ت"
 WINDOW = 12
 
@@ -56,7 +56,8 @@ def _dual(word: str, lex: Lexicon) -> bool:
     """A dual verb (أكدا، شددا، يعتقدان): two sides speak together. "دعا" ends in alef too,
     so a final alef counts only where the form without it is itself a cue (أكد → أكدا)."""
     for bare, _ in bases(word):
-        if bare.endswith("ا") and len(bare) >= 4 and bare[:-1] in lex.cues:
+        if bare.endswith("ا") and not bare.endswith("ها") and len(bare) >= 4 and \
+                bare[:-1] in lex.cues:
             return True
         if bare.startswith(("ي", "ت")) and bare.endswith("ان") and len(bare) >= 6:
             return True
