@@ -136,11 +136,14 @@ def _unwrap(written: str) -> str:
     """A name wrapped in quotation marks after a generic head: مجموعة "بريكس" → بريكس."""
     for opener, closer in (('"', '"'), ("«", "»"), ("“", "”")):
         at = written.find(opener)
-        if at > 0 and written.endswith(closer) and written.count(opener) + (
-                0 if opener != closer else 0) >= 1:
-            inner = written[at + 1:-1].strip()
-            if inner and opener not in inner:
-                return inner
+        if at <= 0:
+            continue
+        # The closing mark is often just past the last word, outside the span.
+        inner = written[at + 1:-1] if written.endswith(closer) and len(written) > at + 1 \
+            else written[at + 1:]
+        inner = inner.strip()
+        if inner and opener not in inner and closer not in inner:
+            return inner
     return written
 
 
@@ -217,7 +220,8 @@ class _Finder:
                 break
             if self._word_is_lexical(k) and not (prev in _CONNECTORS and words_taken):
                 break
-            if words_taken and t.text[:1] in "بل" and k + 1 < n and _has_article(tokens[k + 1]):
+            if words_taken and t.text[:1] in "بل" and k + 1 < n and \
+                    tokens[k + 1].text.startswith("ال"):
                 break  # "فلان باعتماد القرار": a preposition phrase, not a name
             if t.norm[:2] in ("بت", "لت") and len(t.norm) >= 5:
                 break  # "بتقديم"، "لتعزيز": a verbal noun after a preposition
@@ -331,7 +335,7 @@ class _Finder:
         title_text = text[tokens[i].start + cut_chars:tokens[tail - 1].end]
         feminine = fold(tokens[i].text[cut_chars:]).endswith("ه") or fold(
             tokens[i].text[cut_chars:]) in ("الملكه",)
-        if name_end == j and j == tail and j < len(tokens) and lex.titles.at(tokens, j):
+        if name_end == j == tail == title.end and j < len(tokens) and lex.titles.at(tokens, j):
             return i + 1  # "الوزير الوزير الروسي": read the fuller title that follows
         if name_end > j and title_text.startswith("ال") and country:
             # "الوزير الروسي" + words: a reference to the minister already named, unless
