@@ -99,7 +99,7 @@ def _add_own_state_mentions(text: str, tokens: list[Token], quotes: list[Quote],
                             ) -> None:
     """"بلاده" in a speaker's words names the speaker's state: make sure that state is an
     actor with that mention, so a stance held by it points at a named entity."""
-    from service.arabic.stances import _OWN_STATE
+    from service.arabic.stances import _KINGDOM, _KINGDOMS, _OWN_STATE
 
     starts = [t.start for t in tokens]
     for q in quotes:
@@ -107,7 +107,8 @@ def _add_own_state_mentions(text: str, tokens: list[Token], quotes: list[Quote],
             continue
         for i in range(bisect.bisect_left(starts, q.start - 60), bisect.bisect_left(starts, q.end)):
             t = tokens[i]
-            if t.norm not in _OWN_STATE:
+            if t.norm not in _OWN_STATE and not (t.norm in _KINGDOM and
+                                                 q.speaker.country in _KINGDOMS):
                 continue
             code = q.speaker.country
             base = lex.countries.get(code)

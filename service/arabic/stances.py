@@ -21,6 +21,9 @@ from service.arabic.text import Sentence, Token, bases, trim_span
 _WEAK = {"اهميه", "ضروره", "الحاجه", "دعم", "دعمه", "دعمها", "تاييد", "تاييده", "مسانده",
          "رغبه", "امل", "التزام", "حرص", "تطلع", "قلق", "القلق"}
 _OWN_STATE = {"بلاده", "بلادها", "لبلاده", "لبلادها", "وبلاده"}
+# "المملكة" in the words of a kingdom's official is his state, as "بلاده" is.
+_KINGDOM = {"المملكه", "والمملكه"}
+_KINGDOMS = {"SA", "MA", "JO", "BH"}
 
 
 @dataclass
@@ -54,9 +57,25 @@ class _Finder:
 
     def _own_state(self, speaker: Actor, lo: int, hi: int) -> Actor | None:
         for k in range(lo, hi):
-            if self.tokens[k].norm in _OWN_STATE and speaker.country:
+            norm = self.tokens[k].norm
+            if speaker.country and (norm in _OWN_STATE or norm in _KINGDOM and
+                                    speaker.country in _KINGDOMS):
                 return self.countries.get(speaker.country)
         return None
+
+    def _agent_after(self, cue_tok: int, hi: int) -> Actor | None:
+        """"رفض الجزائر …"، "قلق بكين …"، "تدعم الصين …": a state or body right after the
+        stance word, with no preposition, is who takes the stance."""
+        k = cue_tok + 1
+        if k >= hi:
+            return None
+        m = self.mentions.covering(k)
+        if m is None or m.first != k or m.actor.type not in ("country", "organization"):
+            return None
+        if self.tokens[k].norm[:1] in "بل" and self.tokens[k].text[:1] in "بل" and \
+                not self.tokens[k].text.startswith("ال"):
+            return None  # "رحب بالقرار"، "دعمها لمصر": the object, not the agent
+        return m.actor
 
     def _holder_in_quote(self, q: Quote, cue_tok: int) -> Actor | None:
         if q.speaker is None:
@@ -107,13 +126,14 @@ class _Finder:
             near_cue = any(i - 3 <= c < i for c in cue_sites)
             if reading in _WEAK and q is None and not near_cue:
                 continue
+            agent = self._agent_after(i, hi)
             if q is not None:
-                holder = self._holder_in_quote(q, i)
+                holder = agent or self._holder_in_quote(q, i)
                 s, e = q.start, q.end
                 a, b = lo, hi
             else:
                 a, b = clause_bounds(self.text, tokens, lo, hi, i)
-                holder = self._holder_in_narration(i, a, b)
+                holder = agent or self._holder_in_narration(i, a, b)
                 s, e = trim_span(self.text, tokens[a].start, tokens[b - 1].end)
                 for lead in ("و ", "كما "):
                     if self.text.startswith(lead, s):
