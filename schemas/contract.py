@@ -166,7 +166,8 @@ class ExtractionResponse(_Record):
 
 
 class ExtractOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Strict: "f" or 1 for a flag is a client's mistake to report, not to guess at.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     use_cache: bool = True
     strict_grounding: bool = Field(
@@ -204,6 +205,17 @@ class ExtractRequest(BaseModel):
     def _text_not_blank(cls, value: str) -> str:
         if not re.search(NOT_BLANK, value):
             raise ValueError("text is empty: send the article's text in the 'text' field")
+        return value
+
+    @field_validator("published", mode="before")
+    @classmethod
+    def _iso_date_only(cls, value: Any) -> Any:
+        # The schema says "format: date": a calendar date written YYYY-MM-DD, nothing looser
+        # (no timestamps, no times, no numbers).
+        if value is None or isinstance(value, dt.date):
+            return value
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError("published must be a date written YYYY-MM-DD")
         return value
 
     @field_validator("text", "id", "title", "source", "provider")
