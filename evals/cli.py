@@ -196,6 +196,10 @@ def agreement_cmd(second: Annotated[Path, typer.Argument(
                       help="Folder of a second annotator's gold files (same names)")],
                   suite_dir: Annotated[Path, typer.Option(
                       "--suite", help="Suite whose gold is the first labelling")] = BUILTIN,
+                  first: Annotated[Optional[Path], typer.Option(
+                      help="Folder of the first annotator's gold files, in place of the "
+                           "suite's gold (two independent labellings before adjudication)")
+                  ] = None,
                   out: Annotated[Optional[Path], typer.Option(
                       help="Write report.md, report.html and results.json here")] = None
                   ) -> None:
@@ -208,7 +212,9 @@ def agreement_cmd(second: Annotated[Path, typer.Argument(
         suite = load_suite(suite_dir)
         other = {p.stem: json.loads(p.read_text(encoding="utf-8"))
                  for p in sorted(second.glob("*.json"))}
-        results = agreement({a.id: a.gold for a in suite.articles if a.gold}, other)
+        reference = {a.id: a.gold for a in suite.articles if a.gold} if first is None else {
+            p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(first.glob("*.json"))}
+        results = agreement(reference, other)
     except (SuiteError, ValueError, OSError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -218,5 +224,5 @@ def agreement_cmd(second: Annotated[Path, typer.Argument(
         console.print(f"  {name}: {value:.2f}")
     if out is not None:
         texts = {a.id: a.text for a in suite.articles}
-        write_reports(results, out, texts, {a.id: a.gold for a in suite.articles if a.gold})
+        write_reports(results, out, texts, reference)
         console.print(f"reports: {out}")

@@ -56,6 +56,27 @@ def test_each_hostile_request_gets_a_clear_4xx_or_contract_json(api, case: Case)
         assert "Traceback" not in error["message"]
 
 
+@pytest.fixture(scope="module")
+def rules_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    settings = Settings(cache_dir=tmp_path_factory.mktemp("rules-cache"), provider="rules",
+                        request_timeout_s=10.0, max_chars=50_000)
+    with serve(create_app(settings)) as base, httpx.Client(base_url=base, timeout=60) as client:
+        yield client
+
+
+@pytest.mark.parametrize("case", [c for c in CASES.values() if c.status == 200],
+                         ids=[k for k, c in CASES.items() if c.status == 200])
+def test_the_default_rules_provider_answers_hostile_articles_with_contract_json(
+        rules_api: httpx.Client, case: Case) -> None:
+    response = rules_api.post("/extract", content=case.body,
+                              headers={"content-type": case.content_type})
+    assert response.status_code == 200, response.text[:500]
+    body = response.json()
+    jsonschema.validate(body, RESPONSE_SCHEMA)
+    parsed = ExtractionResponse.model_validate(body)
+    assert parsed.meta.provider == "rules"
+
+
 def test_a_model_that_obeys_an_injection_does_not_leak_the_prompt(
         settings: Settings, openai_server: tuple[OpenAIServer, str]) -> None:
     fake, url = openai_server
