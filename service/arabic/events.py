@@ -8,6 +8,7 @@ statement that narrates ("قالت الوزارة إن الوزير عقد اج�
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from service.arabic.lexicon import Lexicon, Match, Trigger, nisba_country
@@ -49,15 +50,18 @@ def _definite(norm: str) -> str:
     return norm
 
 
-def clause_bounds(text: str, tokens: list[Token], lo: int, hi: int, at: int) -> tuple[int, int]:
+def clause_bounds(text: str, tokens: list[Token], lo: int, hi: int, at: int,
+                  listed: Callable[[int], bool] | None = None) -> tuple[int, int]:
     """Token range of the clause holding token ``at``: split at a comma or semicolon that is
-    followed by a joined و-word or a clause opener (حيث، فيما، كما)."""
+    followed by a joined و-word or a clause opener (حيث، فيما، كما), but not inside a list
+    of actors ("مع الرئيس التركي …، والرئيس المنغولي …")."""
     def breaks(k: int) -> bool:
         gap = text[tokens[k - 1].end:tokens[k].start]
         if not any(c in gap for c in "،,;؛"):
             return False
         t = tokens[k].norm
-        if t in _ASIDES:
+        if t in _ASIDES or (listed is not None and ";" not in gap and "؛" not in gap and (
+                listed(k) or t in ("وكذلك", "وكذا") and k + 1 < hi and listed(k + 1))):
             return False
         return t in _CLAUSE_OPENERS or (t.startswith("و") and len(t) > 3) or t in ("و",)
     a = at
@@ -166,6 +170,13 @@ class _Finder:
         del word
         return m, m.end
 
+    def _listed(self, k: int) -> bool:
+        """Token ``k`` continues a list of actors: "والرئيس …" or a joined name."""
+        if self.lex.titles.at(self.tokens, k) is not None:
+            return True
+        m = self.mentions.covering(k)
+        return m is not None and m.first == k and m.actor.type in ("person", "country")
+
     def _anaphoric(self, m: Match[Trigger], i: int, hi: int) -> bool:
         """A noun with the article usually points back ("اللقاء", "القمة", "المحادثات"),
         unless it names a particular gathering ("القمة العربية") or is what was put off."""
@@ -207,7 +218,7 @@ class _Finder:
                 continue
             m, after = found
             mode = self._mode(m, hi)
-            a, b = clause_bounds(self.text, tokens, lo, hi, i)
+            a, b = clause_bounds(self.text, tokens, lo, hi, i, self._listed)
             if (a, b) in self.clauses:  # one happening per clause: later triggers are its detail
                 i = max(after, i + 1)
                 continue

@@ -317,8 +317,11 @@ class _Finder:
         j = tail
         while j < len(tokens) and tokens[j].norm in {fold(h) for h in lex.honorifics}:
             j += 1
-        if j < len(tokens) and j > 0 and any(ch in "،,.:;؛()" for ch in
+        if j < len(tokens) and j > 0 and any(ch in "\"«“:" for ch in
                                              text[tokens[j - 1].end:tokens[j].start]):
+            name_end = j  # a quotation or colon follows the title: words, not a name
+        elif j < len(tokens) and j > 0 and any(ch in "،,.;؛()" for ch in
+                                               text[tokens[j - 1].end:tokens[j].start]):
             # "لسفير باكستان لدى روسيا، شوكت علي خان": a name in apposition after a comma,
             # taken only when the title named its state and two or more name words follow.
             name_end = j
@@ -342,8 +345,13 @@ class _Finder:
             # the words are his name or a name the article has not used for anyone.
             ref = self._refers_to(title_text, country)
             name_words = set(fold(text[tokens[j].start:tokens[name_end - 1].end]).split())
-            if ref is not None and not name_words & set(
-                    w for f in [ref.name, *ref.forms] for w in fold(f).split()):
+            head = fold(title_text).split()[0].removeprefix("ال")
+            same_role = ref is not None and (head in _ANYONE or ref.title is not None and
+                                             head in fold(ref.title).replace("ال", " ").split())
+            known = lex.actors.at(tokens, j)
+            if same_role and not (known and known.payload.type == "person") and \
+                    not name_words & set(w for f in [ref.name, *ref.forms]
+                                         for w in fold(f).split()):
                 name_end = j
         if name_end > j:
             name = text[tokens[j].start:tokens[name_end - 1].end]
