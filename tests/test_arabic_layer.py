@@ -247,3 +247,28 @@ def test_countries_come_from_cldr_and_nisbas_follow_the_rule_or_the_exceptions()
 def test_the_lexicon_version_is_part_of_the_cache_key(tmp_path: Path) -> None:
     extractor = Extractor(Settings(provider="rules", cache_dir=tmp_path))
     assert extractor.version.endswith("." + load().version)
+
+
+def test_a_quotation_right_after_a_title_is_words_not_a_name(extractor: Extractor) -> None:
+    text = ("استقبل السفير الباكستاني ناصر علي خان وفدا تجاريا.\n"
+            "ولفت الدبلوماسي الباكستاني \"أعتقد أن الزيارة ستفتح أسواقا جديدة\".")
+    result = extract(extractor, text)
+    assert [e.name for e in result.entities if e.type == "person"] == ["ناصر علي خان"]
+    (quote,) = result.quotes
+    assert quote.kind == "direct" and name_of(result, quote.speaker) == "ناصر علي خان"
+
+
+def test_organs_of_a_body_speak_for_themselves(extractor: Extractor) -> None:
+    text = ("اعتمد مجلس جامعة الدول العربية قرارا بشأن الأزمة. وطالب المجلس الأطراف بوقف "
+            "فوري لإطلاق النار.")
+    result = extract(extractor, text)
+    council = next(e for e in result.entities if e.name == "مجلس جامعة الدول العربية")
+    assert "المجلس" in council.aliases
+    assert [name_of(result, q.speaker) for q in result.quotes] == ["مجلس جامعة الدول العربية"]
+
+
+def test_unnamed_sources_are_not_speakers(extractor: Extractor) -> None:
+    text = ("التقى وزير الخارجية العماني بدر حمد السيابي نظيره الإيراني.\n"
+            "وقالت مصادر مطلعة إن اللقاء تناول الملف النووي.")
+    result = extract(extractor, text)
+    assert result.quotes == []
