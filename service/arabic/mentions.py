@@ -179,7 +179,8 @@ class _Finder:
         if any(nisba_country(lex, b) for b, _ in _readings(t.norm)) or \
                 lex.titles.at(self.tokens, i):
             return True
-        if lex.cues.at(self.tokens, i) or lex.triggers.at(self.tokens, i):
+        if lex.cues.at(self.tokens, i) or lex.triggers.at(self.tokens, i) or \
+                lex.stances.at(self.tokens, i) or lex.places.at(self.tokens, i):
             return True
         known = lex.actors.at(self.tokens, i)
         return bool(known and known.payload.type != "person")
@@ -611,6 +612,9 @@ class _Finder:
             actor.add_form(written)
         self.organ_refs[head] = actor
         self.out.add(Mention(i, end, start, tokens[end - 1].end, actor, "name"))
+        # The body is named inside its organ's name ("الأمانة العامة لاتحاد المغرب العربي").
+        inner = tokens[j].start + _chars_for(tokens[j].text, known.cut if known else 0)
+        self.out.add(Mention(j, end, inner, tokens[end - 1].end, body, "alias"))
         return end
 
     def _side(self, i: int) -> int | None:

@@ -45,7 +45,7 @@ def bases(norm: str) -> tuple[tuple[str, int], ...]:
     prefixes took: و/ف (conjunction), then ب/ل/ك (preposition), with لل read as ل + ال."""
     out: list[tuple[str, int]] = [(norm, 0)]
     stems = [(norm, 0)]
-    if len(norm) > 3 and norm[0] in "وف":
+    if len(norm) > 2 and norm[0] in "وف":
         stems.append((norm[1:], 1))
         out.append((norm[1:], 1))
     for stem, cut in list(stems):
