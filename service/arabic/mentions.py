@@ -179,9 +179,11 @@ class _Finder:
         if any(nisba_country(lex, b) for b, _ in _readings(t.norm)) or \
                 lex.titles.at(self.tokens, i):
             return True
-        if lex.cues.at(self.tokens, i) or lex.triggers.at(self.tokens, i) or \
-                lex.stances.at(self.tokens, i) or lex.places.at(self.tokens, i):
-            return True
+        for matcher in (lex.cues, lex.triggers, lex.stances, lex.places):
+            hit = matcher.at(self.tokens, i)
+            # "فيصل" is not ف + "يصل": a short word left after a clitic is no evidence.
+            if hit is not None and (hit.cut == 0 or len(t.norm) - hit.cut >= 4):
+                return True
         known = lex.actors.at(self.tokens, i)
         return bool(known and known.payload.type != "person")
 
