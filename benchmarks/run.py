@@ -19,7 +19,7 @@ from typing import Any, Callable
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import embedded, growth, http_paths, pure_paths  # noqa: E402
+from benchmarks import embedded, growth, http_paths, pure_paths, rules_speed  # noqa: E402
 
 
 BOUNDS = """## What bounds the targets that do not hold
@@ -76,6 +76,8 @@ def main() -> None:
     two, two_text = _captured(lambda: _http(2))
     pure, pure_text = _captured(pure_paths.main)
     grow, grow_text = _captured(growth.main)
+    rules, rules_text = _captured(lambda: rules_speed.report(rules_speed.measure()) or
+                                  rules_speed.LAST)
     model, model_text = (None, "(skipped: --skip-model)") if skip_model \
         else _captured(embedded.main)
 
@@ -98,6 +100,12 @@ def main() -> None:
          f"{pure[0]['seconds']:.3f} s", _holds(pure[0]["seconds"] < 0.5)),
         ("score a 100-article suite", "well under 1 s", f"{pure[1]['seconds']:.3f} s",
          _holds(pure[1]["seconds"] < 0.5)),
+        ("default provider (rules), p50 per 5,000 characters", "≤ 2 s",
+         f"{rules['per_5k_p50_ms']:.0f} ms", _holds(rules["per_5k_p50_ms"] <= 2000)),
+        ("rules, p50 per suite article", "≤ 50 ms", f"{rules['request_p50_ms']:.0f} ms",
+         _holds(rules["request_p50_ms"] <= 50)),
+        ("rules analysis of a 50,000-character article", "well under 0.5 s",
+         f"{rules['growth'][-1][1]:.0f} ms", _holds(rules["growth"][-1][1] < 500)),
     ]
     if model is not None:
         total_k = sum(r["khabar_s"] for r in model["articles"])
@@ -112,7 +120,7 @@ def main() -> None:
         f"Date: {dt.date.today().isoformat()}. Command: `python benchmarks/run.py`"
         f"{' --skip-model' if skip_model else ''} (each part also runs alone: "
         "`python benchmarks/http_paths.py [--workers 2]`, `pure_paths.py`, `growth.py`, "
-        "`embedded.py`; load: `load.py`).",
+        "`rules_speed.py`, `embedded.py`; load: `load.py`).",
         "",
         "| target | wanted | measured | |",
         "|---|---|---|---|",
@@ -126,6 +134,7 @@ def main() -> None:
         "", pure_text,
         "## Cost growth with article length",
         "", grow_text,
+        "## Default provider: the Arabic rules", "", rules_text,
         "## Embedded model",
         "", model_text,
         BOUNDS,
