@@ -11,6 +11,7 @@ starts the next statement.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from service.arabic.lexicon import Cue, Lexicon, Match
@@ -110,17 +111,18 @@ class _Reader:
                     return a.actor
         return None
 
-    def _last_body(self, before: int) -> Actor | None:
+    def _last(self, before: int, wanted: Callable[[Actor], bool]) -> Actor | None:
+        """The actor last named before character ``before`` that ``wanted`` accepts."""
         for m in reversed(self.mentions.before(before)):
-            if m.actor.type == "organization":
+            if wanted(m.actor):
                 return m.actor
         return None
 
+    def _last_body(self, before: int) -> Actor | None:
+        return self._last(before, lambda a: a.type == "organization")
+
     def _last_feminine(self, before: int) -> Actor | None:
-        for m in reversed(self.mentions.before(before)):
-            if m.actor.feminine:
-                return m.actor
-        return None
+        return self._last(before, lambda a: a.feminine)
 
     def _subject(self, i: int, hi: int, sentence: Sentence) -> tuple[Actor | None, int]:
         """The actor named after the cue at ``i`` and the token after it; a person named
@@ -333,10 +335,7 @@ class _Reader:
         return None
 
     def _nearest_actor(self, before: int) -> Actor | None:
-        for m in reversed(self.mentions.before(before)):
-            if m.actor.type == "person":
-                return m.actor
-        return None
+        return self._last(before, lambda a: a.type == "person")
 
     def _content(self, speaker: Actor | None, start: int, region: Region | None,
                  sentence: Sentence, stop_char: int) -> Quote | None:
