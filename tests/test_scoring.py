@@ -160,7 +160,10 @@ def test_micro_average_pools_counts_across_articles() -> None:
     assert overall["kinds"]["quotes"]["recall"] == pytest.approx(n / (2 * n))
 
 
-@pytest.mark.parametrize("path", sorted(GOLD_DIR.glob("*.json")), ids=lambda p: p.stem)
+ALL_GOLD = sorted(GOLD_DIR.parent.parent.glob("*/gold/*.json"))
+
+
+@pytest.mark.parametrize("path", ALL_GOLD, ids=lambda p: f"{p.parent.parent.name}/{p.stem}")
 def test_gold_files_follow_the_contract_and_every_span_is_exact(path: Path) -> None:
     gold = json.loads(path.read_text(encoding="utf-8"))
     ExtractionResponse.model_validate(gold)
@@ -168,7 +171,11 @@ def test_gold_files_follow_the_contract_and_every_span_is_exact(path: Path) -> N
     spans = [(q["text"], q["start"], q["end"], q["grounding"]) for q in gold["quotes"]]
     spans += [(r["evidence"]["text"], r["evidence"]["start"], r["evidence"]["end"],
                r["evidence"]["grounding"]) for r in [*gold["events"], *gold["positions"]]]
+    spans += [(m["text"], m["start"], m["end"], m["grounding"])
+              for e in gold["entities"] for m in e["mentions"]]
     for span_text, start, end, grounding in spans:
         assert grounding == "exact"
         assert text[start:end] == span_text
+    assert gold["schema_version"] == "1.1"
+    assert all(e["mentions"] for e in gold["entities"]), "an entity the article never names"
     assert score_article(gold, gold).counts["entities"].f1 == 1.0

@@ -11,7 +11,7 @@ import bisect
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from service.arabic.lexicon import DATA, Known, Lexicon, _read, nisba_country, words
+from service.arabic.lexicon import DATA, Known, Lexicon, Match, _read, nisba_country, words
 from service.arabic.text import Token, fold
 
 _UNQUOTE = str.maketrans("", "", "\"«»“”'")
@@ -783,7 +783,20 @@ def spans_of(text: str, forms: dict[int, list[str]]) -> dict[int, list[tuple[int
             matcher.add(form, key)
     tokens = tokenize(text)
     out: dict[int, list[tuple[int, int]]] = {key: [] for key in forms}
-    for m in matcher.scan(tokens):
-        start = tokens[m.start].start + _chars_for(tokens[m.start].text, m.cut)
-        out[m.payload].append((start, tokens[m.end - 1].end))
+
+    def collect(matches: list[Match[int]]) -> None:
+        for m in matches:
+            start = tokens[m.start].start + _chars_for(tokens[m.start].text, m.cut)
+            out[m.payload].append((start, tokens[m.end - 1].end))
+
+    collect(matcher.scan(tokens))
+    # A body named only inside another's name ("الأمانة العامة لاتحاد المغرب العربي"):
+    # look again for those alone, inside the longer spans.
+    unnamed = {key: forms[key] for key, spans in out.items() if not spans}
+    if unnamed and len(unnamed) < len(forms):
+        inner: PhraseMatcher[int] = PhraseMatcher()
+        for key, written in unnamed.items():
+            for form in written:
+                inner.add(form, key)
+        collect(inner.scan(tokens))
     return out
