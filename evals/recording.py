@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from schemas.contract import SCHEMA_VERSION
+from schemas.draft import Draft
 from service.errors import KhabarError
 from service.providers import Completion, Provider, ProviderIdentity
 
@@ -22,6 +23,10 @@ from service.providers import Completion, Provider, ProviderIdentity
 class RecordingMismatch(KhabarError):
     status = 409
     code = "recording_mismatch"
+
+
+def article_key(text: str) -> str:
+    return hashlib.sha256(("article\0" + text).encode("utf-8")).hexdigest()
 
 
 def prompt_key(messages: list[dict[str, str]]) -> str:
@@ -38,22 +43,33 @@ class Recorder:
         self.serial = inner.serial
         self._prompt_version = prompt_version
         self.answers: dict[str, dict[str, Any]] = {}
+        # Providers that read the article itself (rules, rules+model) are recorded by article.
+        self.reads = "article" if hasattr(inner, "draft_for") else "prompt"
+        if self.reads == "article":
+            self.draft_for = self._draft_for
+            self.uses_lexicons = getattr(inner, "uses_lexicons", False)
+            self.whole_article = getattr(inner, "whole_article", False)
 
     def ready(self) -> tuple[bool, str]:
         return self._inner.ready()
 
-    def complete(self, messages: list[dict[str, str]], response_model: type[BaseModel]
-                 ) -> Completion:
-        done = self._inner.complete(messages, response_model)
-        self.answers[prompt_key(messages)] = {
+    def _keep(self, key: str, done: Completion) -> Completion:
+        self.answers[key] = {
             "value": done.value.model_dump(mode="json"), "model": done.model,
             "prompt_tokens": done.prompt_tokens, "completion_tokens": done.completion_tokens}
         return done
 
+    def complete(self, messages: list[dict[str, str]], response_model: type[BaseModel]
+                 ) -> Completion:
+        return self._keep(prompt_key(messages), self._inner.complete(messages, response_model))
+
+    def _draft_for(self, text: str) -> Completion:
+        return self._keep(article_key(text), self._inner.draft_for(text))  # type: ignore[attr-defined]
+
     def save(self, path: Path) -> None:
         body = {"prompt_version": self._prompt_version, "schema_version": SCHEMA_VERSION,
                 "provider": self.identity.name, "model": self.identity.model,
-                "answers": self.answers}
+                "reads": self.reads, "answers": self.answers}
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
         tmp.write_text(json.dumps(body, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -76,13 +92,23 @@ class Replayer:
         self.identity = ProviderIdentity(name=body["provider"], model=body["model"],
                                          endpoint=f"replay:{digest}")
         self.serial = False
+        if body.get("reads") == "article":
+            self.draft_for = self._draft_for
+            self.uses_lexicons = True
+            self.whole_article = True
 
     def ready(self) -> tuple[bool, str]:
         return True, "replaying a recording"
 
     def complete(self, messages: list[dict[str, str]], response_model: type[BaseModel]
                  ) -> Completion:
-        answer = self._answers.get(prompt_key(messages))
+        return self._answer(prompt_key(messages), response_model)
+
+    def _draft_for(self, text: str) -> Completion:
+        return self._answer(article_key(text), Draft)
+
+    def _answer(self, key: str, response_model: type[BaseModel]) -> Completion:
+        answer = self._answers.get(key)
         if answer is None:
             raise RecordingMismatch("the recording has no answer for this article and prompt")
         return Completion(value=response_model.model_validate(answer["value"]),

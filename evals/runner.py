@@ -20,11 +20,12 @@ def run_suite(suite: Suite, extractor: Extractor, *, provider: str | None = None
               use_cache: bool = True, progress: Any = None) -> dict[str, Any]:
     """Extract and score every article; returns the ``results.json`` document."""
     spec = provider or extractor.settings.provider
+    version = extractor.version_for(extractor.providers.get(spec))
     recorder = None
     if replay is not None:
-        extractor.providers.register(spec, Replayer(replay, extractor.prompts.version))
+        extractor.providers.register(spec, Replayer(replay, version))
     if record is not None:
-        recorder = Recorder(extractor.providers.get(spec), extractor.prompts.version)
+        recorder = Recorder(extractor.providers.get(spec), version)
         extractor.providers.register(spec, recorder)
     identity = extractor.providers.get(spec).identity
 
@@ -60,7 +61,7 @@ def run_suite(suite: Suite, extractor: Extractor, *, provider: str | None = None
     usage = [a["usage"] for a in articles if a["usage"]]
     return {
         "suite": suite.name, "provider": identity.name, "model": identity.model,
-        "prompt_version": extractor.version, "schema_version": SCHEMA_VERSION,
+        "prompt_version": version, "schema_version": SCHEMA_VERSION,
         "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - started, 3),
         "tokens": {"prompt": sum(u["prompt_tokens"] for u in usage),

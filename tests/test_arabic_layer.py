@@ -244,9 +244,12 @@ def test_countries_come_from_cldr_and_nisbas_follow_the_rule_or_the_exceptions()
     assert len(lex.version) == 12
 
 
-def test_the_lexicon_version_is_part_of_the_cache_key(tmp_path: Path) -> None:
+def test_the_lexicon_version_keys_the_rules_answers_but_not_a_models(tmp_path: Path) -> None:
     extractor = Extractor(Settings(provider="rules", cache_dir=tmp_path))
-    assert extractor.version.endswith("." + load().version)
+    rules = extractor.providers.get("rules")
+    local = extractor.providers.get("local")  # built, not loaded: no model is read here
+    assert extractor.version_for(rules).endswith("." + load().version)
+    assert extractor.version_for(local) == extractor.prompts.version
 
 
 def test_a_quotation_right_after_a_title_is_words_not_a_name(extractor: Extractor) -> None:

@@ -136,3 +136,17 @@ def test_the_cli_runs_a_suite_and_compares_runs(
         assert missing.exit_code == 2 and "not a suite" in missing.output
     finally:
         get_settings.cache_clear()
+
+
+def test_the_rules_provider_is_recorded_by_article_and_replayed(settings: Settings,
+                                                                 suite_dir: Path,
+                                                                 tmp_path: Path) -> None:
+    rules = settings.model_copy(update={"provider": "rules"})
+    recording = tmp_path / "rules.json"
+    first = run_suite(load_suite(suite_dir), Extractor(rules), record=recording,
+                      use_cache=False)
+    assert json.loads(recording.read_text(encoding="utf-8"))["reads"] == "article"
+    again = run_suite(load_suite(suite_dir), Extractor(rules), replay=recording,
+                      use_cache=False)
+    assert again["overall"] == first["overall"]
+    assert again["articles"][0]["error"] is None

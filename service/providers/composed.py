@@ -40,6 +40,7 @@ class ComposedProvider:
         self._model = model
         self._messages_for = messages_for  # PromptSet.messages
         self.serial = model.serial
+        self.uses_lexicons = True
         self.identity = ProviderIdentity(
             name=f"rules+{model.identity.name}",
             model=f"{model.identity.model}+{rules.identity.model}",
