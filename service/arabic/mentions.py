@@ -181,8 +181,10 @@ class _Finder:
             return True
         for matcher in (lex.cues, lex.triggers, lex.stances, lex.places):
             hit = matcher.at(self.tokens, i)
-            # "فيصل" is not ف + "يصل": a short word left after a clitic is no evidence.
-            if hit is not None and (hit.cut == 0 or len(t.norm) - hit.cut >= 4):
+            # "فيصل" is not ف + "يصل": a short word left after a ف is no evidence (after و
+            # it is: "وبحث", "وقال").
+            if hit is not None and (hit.cut == 0 or t.norm[0] != "ف" or
+                                    len(t.norm) - hit.cut >= 4):
                 return True
         known = lex.actors.at(self.tokens, i)
         return bool(known and known.payload.type != "person")
@@ -341,7 +343,9 @@ class _Finder:
         title_text = text[tokens[i].start + cut_chars:tokens[tail - 1].end]
         feminine = fold(tokens[i].text[cut_chars:]).endswith("ه") or fold(
             tokens[i].text[cut_chars:]) in ("الملكه",)
-        if name_end == j == tail == title.end and j < len(tokens) and lex.titles.at(tokens, j):
+        again = lex.titles.at(tokens, j) if name_end == j == tail == title.end and \
+            j < len(tokens) else None
+        if again is not None and tokens[again.start].norm == tokens[i].norm:
             return i + 1  # "الوزير الوزير الروسي": read the fuller title that follows
         if name_end > j and title_text.startswith("ال") and country:
             # "الوزير الروسي" + words: a reference to the minister already named, unless
