@@ -326,7 +326,9 @@ def find_events(text: str, tokens: list[Token], sentences: list[Sentence],
         if n in skip or hi <= lo:
             continue
         finder.read(sentence, lo, hi, blocked, topic)
-        people = [m.actor for m in mentions.in_range(lo, hi) if m.actor.type == "person"]
-        if people:
-            topic = people[0]
+        # The subject a later verb without one continues: this sentence's first actor.
+        actors = [m.actor for m in mentions.in_range(lo, hi)
+                  if m.actor.type in ("person", "organization") and m.kind != "place"]
+        if actors:
+            topic = actors[0]
     return finder.events
