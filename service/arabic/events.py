@@ -144,7 +144,6 @@ class _Finder:
         if m is None or m.cut > 2:
             return None
         t = m.payload
-        word = bases(tokens[i].norm)[-1][0] if m.cut else tokens[i].norm
         if t.needs and not any(b in t.needs for k in range(m.end, min(m.end + 4, hi))
                                for b, _ in bases(tokens[k].norm)):
             return None
@@ -167,7 +166,6 @@ class _Finder:
                     return merged, nm.end
             if any(b in _NEEDS_NOUN for b, _ in bases(tokens[i].norm)):
                 return None
-        del word
         return m, m.end
 
     def _listed(self, k: int) -> bool:

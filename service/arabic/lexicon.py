@@ -144,7 +144,7 @@ class Lexicon:
     version: str = ""
 
 
-def _read(name: str) -> dict[str, Any]:
+def read_data(name: str) -> dict[str, Any]:
     with (DATA / name).open("rb") as fh:
         return tomllib.load(fh)
 
@@ -186,13 +186,13 @@ def regular_nisba(name: str) -> str | None:
 def load() -> Lexicon:
     lex = Lexicon(version=_digest(DATA.glob("*.toml")))
 
-    for entry in _read("cues.toml")["cue"]:
+    for entry in read_data("cues.toml")["cue"]:
         opens = tuple(words(o) for o in entry.get("opens", []))
         for form in entry["forms"]:
             lex.cues.add(form, Cue(entry["lemma"], entry["role"], opens,
                                    bool(entry.get("bare")), form))
 
-    triggers = _read("triggers.toml")
+    triggers = read_data("triggers.toml")
     for entry in triggers["trigger"]:
         t = Trigger(entry["type"], entry["mode"], entry["kind"],
                     frozenset(fold(n) for n in entry.get("needs", [])),
@@ -205,14 +205,14 @@ def load() -> Lexicon:
             matcher.add(form, status)
         lex.status[status] = matcher
 
-    stances = _read("stances.toml")
+    stances = read_data("stances.toml")
     for entry in stances["stance"]:
         cue = StanceCue(entry["stance"], entry["topic"])
         for form in entry["forms"]:
             lex.stances.add(form, cue)
     lex.courtesies = {fold(f) for f in stances["not_stance"]["forms"]}
 
-    titles = _read("titles.toml")
+    titles = read_data("titles.toml")
     for entry in titles["title"]:
         t = Title(entry["en"], bool(entry.get("refers_back")))
         for form in entry["forms"]:
@@ -226,7 +226,7 @@ def load() -> Lexicon:
 
 
 def _load_countries(lex: Lexicon) -> None:
-    extra = _read("countries.toml")
+    extra = read_data("countries.toml")
     ar, en = Locale("ar").territories, Locale("en").territories
     for code, name in ar.items():
         if len(code) != 2 or not code.isalpha() or code in _NOT_STATES:
@@ -256,7 +256,7 @@ def _load_countries(lex: Lexicon) -> None:
 
 
 def _load_orgs(lex: Lexicon) -> None:
-    data = _read("organizations.toml")
+    data = read_data("organizations.toml")
     for kind in ("org", "agency"):
         for entry in data.get(kind, []):
             key = f"{kind}:{entry['name']}"
@@ -271,7 +271,7 @@ def _load_orgs(lex: Lexicon) -> None:
 
 
 def _load_people(lex: Lexicon) -> None:
-    for entry in _read("people.toml").get("person", []):
+    for entry in read_data("people.toml").get("person", []):
         key = f"person:{entry['name']}"
         for i, form in enumerate([entry["name"], *entry.get("aliases", [])]):
             lex.actors.add(form, Known(entry["name"], "person", entry.get("en"),

@@ -11,8 +11,8 @@ import bisect
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from service.arabic.lexicon import DATA, Known, Lexicon, Match, _read, nisba_country, words
-from service.arabic.text import Token, fold
+from service.arabic.lexicon import Known, Lexicon, Match, nisba_country, read_data, words
+from service.arabic.text import Token, bases, chars_for, fold
 
 _UNQUOTE = str.maketrans("", "", "\"«»“”'")
 _STOP_PUNCT = set(",،.:;؛()[]«»\"“”!?؟")
@@ -39,7 +39,7 @@ _COMMON_GIVEN = {"محمد", "احمد", "علي", "عبد", "بن", "حسن", "
 
 @lru_cache(maxsize=1)
 def function_words() -> frozenset[str]:
-    return frozenset(w for f in _read("function_words.toml")["forms"] for w in words(f))
+    return frozenset(w for f in read_data("function_words.toml")["forms"] for w in words(f))
 
 
 @dataclass
@@ -174,9 +174,9 @@ class _Finder:
             return True
         if t.norm == "علي" and "ى" not in t.text:
             return False  # the name علي, not the preposition على (they fold alike)
-        if any(b in self.stop or b in _COUNTERPART for b, _ in _readings(t.norm)):
+        if any(b in self.stop or b in _COUNTERPART for b, _ in bases(t.norm)):
             return True
-        if any(nisba_country(lex, b) for b, _ in _readings(t.norm)) or \
+        if any(nisba_country(lex, b) for b, _ in bases(t.norm)) or \
                 lex.titles.at(self.tokens, i):
             return True
         for matcher in (lex.cues, lex.triggers, lex.stances, lex.places):
@@ -193,8 +193,6 @@ class _Finder:
         """One past the last word of a personal name starting at token ``j`` (``j`` if none)."""
         tokens, n, k = self.tokens, len(self.tokens), j
         words_taken = 0
-        del n
-        n = len(tokens)
         while k < n and words_taken < 4:
             if k > j and _gap_breaks(self.text, tokens[k - 1], tokens[k]):
                 break
@@ -275,14 +273,14 @@ class _Finder:
                 self.served = True
                 j = known.end
                 continue
-            if any(b in _MINISTRY or b == "الخارجيه" for b, _ in _readings(t.norm)):
+            if any(b in _MINISTRY or b == "الخارجيه" for b, _ in bases(t.norm)):
                 after = self._ministry(j)  # "المتحدث باسم وزارة الخارجية الصينية"
                 if after is not None:
                     ministry = self.out.mentions[-1].actor
                     country = country or ministry.country
                     j = after
                     continue
-            ref = next((b for b, _ in _readings(t.norm)
+            ref = next((b for b, _ in bases(t.norm)
                         if b == "الوزاره" or b in lex.org_refs), None)
             if ref is not None:  # "المتحدث باسم الوزارة", "الأمين العام للمنظمة"
                 before = len(self.out.mentions)
@@ -316,7 +314,7 @@ class _Finder:
         title = lex.titles.at(tokens, i)
         if title is None:
             return None
-        cut_chars = _chars_for(tokens[i].text, title.cut)
+        cut_chars = chars_for(tokens[i].text, title.cut)
         tail, country = self._title_tail(title.end)
         served = country is not None or self.served
         j = tail
@@ -454,7 +452,7 @@ class _Finder:
         if m is None:
             return None
         k: Known = m.payload
-        start = tokens[i].start + _chars_for(tokens[i].text, m.cut)
+        start = tokens[i].start + chars_for(tokens[i].text, m.cut)
         end = tokens[m.end - 1].end
         written = text[start:end]
         if k.type == "person":
@@ -511,13 +509,13 @@ class _Finder:
         if cut:
             return True
         near = {self.tokens[k].norm for k in range(max(0, i - 3), i)}
-        near = {b for w in near for b, _ in _readings(w)}
+        near = {b for w in near for b, _ in bases(w)}
         return bool(near & _AGENCY_CONTEXT)
 
     def _ministry(self, i: int) -> int | None:
         tokens, lex, n = self.tokens, self.lex, len(self.tokens)
         first = self.tokens[i]
-        readings = dict(_readings(first.norm))
+        readings = dict(bases(first.norm))
         if not (readings.keys() & _MINISTRY or readings.keys() & {"الخارجيه"}):
             return None
         is_bare = "الخارجيه" in readings
@@ -550,7 +548,7 @@ class _Finder:
             if not any(r in readings for r in ("للخارجيه", "الخارجيه")):
                 return None
         cut = readings.get("الخارجيه" if is_bare else next(iter(readings.keys() & _MINISTRY)), 0)
-        start = first.start + _chars_for(first.text, cut)
+        start = first.start + chars_for(first.text, cut)
         end = tokens[j - 1].end
         written = self.text[start:end]
         key = f"ministry:{branch if not is_bare else 'الخارجيه'}:{country or '?'}"
@@ -580,7 +578,7 @@ class _Finder:
         المغرب العربي", "الأمانة التنفيذية للهيئة …" (evals/GUIDE.md, section 7)."""
         tokens, n = self.tokens, len(self.tokens)
         t = tokens[i]
-        head = next((b for b, _ in _readings(t.norm) if b in _ORGAN_HEADS), None)
+        head = next((b for b, _ in bases(t.norm) if b in _ORGAN_HEADS), None)
         if head is None:
             return None
         j = i + 1
@@ -598,14 +596,14 @@ class _Finder:
                                                    k.country, True))
             end = known.end
         else:
-            ref = next((b for b, _ in _readings(tokens[j].norm) if b in self.lex.org_refs), None)
+            ref = next((b for b, _ in bases(tokens[j].norm) if b in self.lex.org_refs), None)
             named = [self.out.by_key[k] for k in self.lex.org_refs.get(ref or "", [])
                      if k in self.out.by_key]
             if not named:
                 return None
             body, end = named[-1], j + 1
-        cut = dict(_readings(t.norm))[head]
-        start = t.start + _chars_for(t.text, cut)
+        cut = dict(bases(t.norm))[head]
+        start = t.start + chars_for(t.text, cut)
         written = " ".join(self.text[start:tokens[end - 1].end].translate(_UNQUOTE).split())
         key = f"organ:{head}:{body.key}"
         en = f"{_ORGAN_HEADS[head]} of the {body.name_en}" if body.name_en else None
@@ -619,7 +617,7 @@ class _Finder:
         self.organ_refs[head] = actor
         self.out.add(Mention(i, end, start, tokens[end - 1].end, actor, "name"))
         # The body is named inside its organ's name ("الأمانة العامة لاتحاد المغرب العربي").
-        inner = tokens[j].start + _chars_for(tokens[j].text, known.cut if known else 0)
+        inner = tokens[j].start + chars_for(tokens[j].text, known.cut if known else 0)
         self.out.add(Mention(j, end, inner, tokens[end - 1].end, body, "alias"))
         return end
 
@@ -627,7 +625,7 @@ class _Finder:
         tokens = self.tokens
         if i + 1 >= len(tokens):
             return None
-        head = next((b for b, _ in _readings(tokens[i].norm) if b in _SIDE_HEADS), None)
+        head = next((b for b, _ in bases(tokens[i].norm) if b in _SIDE_HEADS), None)
         if head is None:
             return None
         code = nisba_country(self.lex, tokens[i + 1].norm)
@@ -636,8 +634,8 @@ class _Finder:
         base = self.lex.countries[code]
         actor = self.out.actor(base.key, Actor(base.key, "country", base.name, base.en, None,
                                                code, True))
-        cut = dict(_readings(tokens[i].norm))[head]
-        start = tokens[i].start + _chars_for(tokens[i].text, cut)
+        cut = dict(bases(tokens[i].norm))[head]
+        start = tokens[i].start + chars_for(tokens[i].text, cut)
         written = self.text[start:tokens[i + 1].end]
         actor.add_form(written)
         self.out.add(Mention(i, i + 2, start, tokens[i + 1].end, actor, "side"))
@@ -645,18 +643,18 @@ class _Finder:
 
     def _org_ref(self, i: int) -> None:
         t = self.tokens[i]
-        for reading, cut in _readings(t.norm):
+        for reading, cut in bases(t.norm):
             organ = self.organ_refs.get(reading.removeprefix("ال") if reading.startswith("ال")
                                         else reading) or self.organ_refs.get(reading)
             if organ is not None:  # "المجلس" after "مجلس الجامعة" is the council
-                start = t.start + _chars_for(t.text, cut)
+                start = t.start + chars_for(t.text, cut)
                 organ.add_form(self.text[start:t.end])
                 self.out.add(Mention(i, i + 1, start, t.end, organ, "ref"))
                 return
             if reading == "الوزاره":
                 named = [a for a in self.out.actors if a.key.startswith("ministry:")]
                 if named:
-                    start = t.start + _chars_for(t.text, cut)
+                    start = t.start + chars_for(t.text, cut)
                     named[-1].add_form(self.text[start:t.end])
                     self.out.add(Mention(i, i + 1, start, t.end, named[-1], "ref"))
                 return
@@ -666,7 +664,7 @@ class _Finder:
             named = [self.out.by_key[k] for k in keys if k in self.out.by_key]
             if named:
                 actor = named[-1]
-                start = t.start + _chars_for(t.text, cut)
+                start = t.start + chars_for(t.text, cut)
                 actor.add_form(self.text[start:t.end])
                 self.out.add(Mention(i, i + 1, start, t.end, actor, "ref"))
                 return
@@ -732,7 +730,7 @@ class _Finder:
         for i, t in enumerate(self.tokens):
             if i in self.out.at_token:
                 continue
-            for reading, cut in _readings(t.norm):
+            for reading, cut in bases(t.norm):
                 bearers = short.get(reading)
                 if not bearers or reading in self.stop:
                     continue
@@ -740,34 +738,15 @@ class _Finder:
                 def last_seen(actor: Actor) -> int:
                     return max((s for s, _ in actor.mentions if s < t.start), default=-1)
                 actor = max((a for _, a in bearers), key=last_seen)
-                start = t.start + _chars_for(t.text, cut)
+                start = t.start + chars_for(t.text, cut)
                 actor.add_form(self.text[start:t.end])
                 self.out.add(Mention(i, i + 1, start, t.end, actor, "surname"))
                 break
 
 
-def _readings(norm: str) -> tuple[tuple[str, int], ...]:
-    from service.arabic.text import bases
-
-    return bases(norm)
-
-
 def bases_first(norm: str, cut: int) -> str:
     """The clitic letters a match took off the front of its first word."""
     return norm[:cut] if cut else ""
-
-
-def _chars_for(written: str, letters: int) -> int:
-    """How many characters of ``written`` hold its first ``letters`` letters (marks skipped)."""
-    if not letters:
-        return 0
-    seen = 0
-    for pos, ch in enumerate(written):
-        if fold(ch):
-            seen += 1
-            if seen == letters:
-                return pos + 1
-    return len(written)
 
 
 def find_mentions(text: str, tokens: list[Token], lex: Lexicon) -> Mentions:
@@ -790,7 +769,7 @@ def spans_of(text: str, forms: dict[int, list[str]]) -> dict[int, list[tuple[int
 
     def collect(matches: list[Match[int]]) -> None:
         for m in matches:
-            start = tokens[m.start].start + _chars_for(tokens[m.start].text, m.cut)
+            start = tokens[m.start].start + chars_for(tokens[m.start].text, m.cut)
             out[m.payload].append((start, tokens[m.end - 1].end))
 
     collect(matcher.scan(tokens))

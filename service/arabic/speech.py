@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from service.arabic.lexicon import Cue, Lexicon, Match
-from service.arabic.mentions import Actor, Mentions, _chars_for
-from service.arabic.text import Region, Sentence, Token, bases, trim_span
+from service.arabic.mentions import Actor, Mentions
+from service.arabic.text import Region, Sentence, Token, bases, chars_for, trim_span
 
 # أن / إن with an attached pronoun, folded; ب + أن as well ("بأن").
 OPENERS = {"ان", "انه", "انها", "انهما", "انهم", "اننا", "انني", "انكم", "بان", "بانه",
@@ -227,7 +227,7 @@ class _Reader:
         taken_until = -1
         for n_cue, m in enumerate(cues):
             cue = m.payload
-            cue_start = tokens[m.start].start + _chars_for(tokens[m.start].text, m.cut)
+            cue_start = tokens[m.start].start + chars_for(tokens[m.start].text, m.cut)
             if tokens[m.start].start < taken_until and not boundary[n_cue]:
                 continue
             stop_char = stops[n_cue]
@@ -258,9 +258,6 @@ class _Reader:
             if start is None:
                 return None
             s, e = trim_span(text, start, stop_char)
-            first = text[s:e].split(" ", 1)
-            if first and first[0] in ("فإن", "فان", "فقد") and len(first) > 1:
-                pass
             return self._make(speaker, "indirect", s, e, sentence) if e - s > 8 else None
         if cue.role == "relay":
             about = next((k for k in range(i, min(i + 8, hi)) if tokens[k].norm == "عن"), None)
@@ -374,7 +371,7 @@ class _Reader:
             speaker = speaker or self.last_speaker
             s, e = trim_span(self.text, r.start, r.end)
             q = self._make(speaker, "direct", s, e, sentence)
-            q.cue = self.text[tokens[m.start].start + _chars_for(tokens[m.start].text, m.cut):
+            q.cue = self.text[tokens[m.start].start + chars_for(tokens[m.start].text, m.cut):
                               tokens[m.end - 1].end]
             q.cue_start = tokens[m.start].start
             self.quotes.append(q)

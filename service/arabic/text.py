@@ -166,3 +166,16 @@ def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and text[end - 1] in junk:
         end -= 1
     return start, end
+
+
+def chars_for(written: str, letters: int) -> int:
+    """How many characters of ``written`` hold its first ``letters`` letters (marks skipped)."""
+    if not letters:
+        return 0
+    seen = 0
+    for pos, ch in enumerate(written):
+        if fold(ch):
+            seen += 1
+            if seen == letters:
+                return pos + 1
+    return len(written)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from service.arabic.lexicon import Lexicon
-from service.arabic.text import Token, bases
+from service.arabic.text import Token, bases, chars_for
 from service.dates import _MONTHS, _RELATIVE, _WEEKDAYS, resolve_date
 
 _MONTH_WORDS = {name.split()[0] for name, _ in _MONTHS}
@@ -70,9 +70,7 @@ def find_place(lex: Lexicon, tokens: list[Token], lo: int, hi: int
             continue
         if not prep and first == k and not (m.cut and tokens[k].norm[0] == "ب"):
             continue
-        from service.arabic.mentions import _chars_for
-
         cut = m.cut if first == k else 0
-        start = tokens[first].start + _chars_for(tokens[first].text, cut)
+        start = tokens[first].start + chars_for(tokens[first].text, cut)
         return start, tokens[m.end - 1].end, m.payload
     return None
