@@ -69,6 +69,12 @@ def measure() -> dict[str, Any]:
         "title chains": ("الرئيس الأمين العام نائب رئيس الوزراء " * 2000)[:50_000],
         "one 50,000-character word": "ا" * 50_000,
         "cue + أن without end": ("أكد أن " * 8000)[:50_000],
+        "one trigger word repeated": ("التقى " * 9000)[:50_000],
+        "stance and cue words alternating": ("رحب قال " * 7000)[:50_000],
+        "one state repeated": ("روسيا " * 9000)[:50_000],
+        "4,000 distinct ministries": " ".join(
+            f"وزارة ال{chr(0x628 + i % 20)}{chr(0x628 + i // 20 % 20)}"
+            f"{chr(0x628 + i // 400 % 20)}" for i in range(4000))[:50_000],
     }
     hostile_ms = {name: _best_of(lambda t=t: request(t), 2) * 1000
                   for name, t in hostile.items()}

@@ -47,7 +47,6 @@ class Recorder:
         self.reads = "article" if hasattr(inner, "draft_for") else "prompt"
         if self.reads == "article":
             self.draft_for = self._draft_for
-            self.uses_lexicons = getattr(inner, "uses_lexicons", False)
             self.whole_article = getattr(inner, "whole_article", False)
 
     def ready(self) -> tuple[bool, str]:
@@ -94,7 +93,6 @@ class Replayer:
         self.serial = False
         if body.get("reads") == "article":
             self.draft_for = self._draft_for
-            self.uses_lexicons = True
             self.whole_article = True
 
     def ready(self) -> tuple[bool, str]:

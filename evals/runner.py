@@ -20,7 +20,7 @@ def run_suite(suite: Suite, extractor: Extractor, *, provider: str | None = None
               use_cache: bool = True, progress: Any = None) -> dict[str, Any]:
     """Extract and score every article; returns the ``results.json`` document."""
     spec = provider or extractor.settings.provider
-    version = extractor.version_for(extractor.providers.get(spec))
+    version = extractor.prompts.version
     recorder = None
     if replay is not None:
         extractor.providers.register(spec, Replayer(replay, version))

@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+from pydantic.json_schema import SkipJsonSchema
 
 from schemas.contract import EntityType, EventType, QuoteKind, Role, Stance, Status
 
@@ -53,6 +54,9 @@ def _kinds(text: int, name: int, actor: int, n_aliases: int, summary: int, n_par
                                default=None, description="ISO 3166-1 alpha-2 code")
         aliases: list[ActorName] = Field(default_factory=list, max_length=n_aliases,
                                          description="other forms of the name in the article")
+        # Offsets a reader of the article already knows (the rules): where it names the actor.
+        # Kept out of the schema models see; the resolver checks every one against the text.
+        spans: SkipJsonSchema[list[tuple[int, int]]] = Field(default_factory=list)
 
     class DraftParticipant(_Draft):
         name: ActorName
@@ -70,12 +74,14 @@ def _kinds(text: int, name: int, actor: int, n_aliases: int, summary: int, n_par
                                        description="the place as written in the article")
         location_en: OptionalName = None
         status: Status
+        at: SkipJsonSchema[tuple[int, int] | None] = None  # offsets of the evidence, if known
 
     class DraftQuote(_Draft):
         speaker: ActorName
         cue: Name = Field(description="the reporting verb as written: قال، أكد، أضاف، أعرب")
         kind: QuoteKind
         text: Text = Field(description="the quoted words, verbatim, without quotation marks")
+        at: SkipJsonSchema[tuple[int, int] | None] = None  # offsets of the text, if known
 
     class DraftPosition(_Draft):
         holder: ActorName
@@ -84,6 +90,7 @@ def _kinds(text: int, name: int, actor: int, n_aliases: int, summary: int, n_par
         target: OptionalName = Field(default=None,
                                      description="the actor the stance is toward, if any")
         evidence: Text = Field(description="the clause expressing the stance, copied verbatim")
+        at: SkipJsonSchema[tuple[int, int] | None] = None  # offsets of the evidence, if known
 
     class Draft(_Draft):
         entities: list[DraftEntity] = Field(default_factory=list, max_length=n_entities)

@@ -304,7 +304,7 @@ def create_app(settings: Settings | None = None, extractor: Extractor | None = N
             ready, detail, name = False, exc.message, settings.provider
         body = {"status": "ok" if ready else "unavailable", "provider": name,
                 "provider_ready": ready, "provider_detail": detail,
-                "cache": extractor.cache.status, "prompt_version": extractor.version,
+                "cache": extractor.cache.status, "prompt_version": extractor.prompts.version,
                 "version": __version__}
         return JSONResponse(body, status_code=200 if ready else 503)
 

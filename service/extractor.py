@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 from schemas.contract import (SCHEMA_VERSION, Article, ExtractionResponse, ExtractRequest, Meta,
                               Usage)
 from schemas.draft import Draft, as_draft
-from service.arabic.lexicon import load as load_lexicon
 from service.cache import CachedAnswer, ResultCache, cache_key
 from service.errors import ArticleTooLarge
 from service.leakguard import PromptEchoGuard
@@ -41,18 +40,9 @@ class Extractor:
         self.prompts = prompts or load_prompts(settings.prompts_dir, settings.prompt_name)
         self.cache = cache or ResultCache(settings.cache_dir, enabled=settings.cache_enabled)
         self.providers = ProviderRegistry(settings, self.prompts)
-        # Answers depend on the prompt files, and those of the providers that read with the
-        # Arabic rules on the lexicons too: ``version_for`` versions the cache key.
-        self.version = f"{self.prompts.version}.{load_lexicon().version}"
         self.guard = PromptEchoGuard([self.prompts.system,
                                       *(e.article for e in self.prompts.examples),
                                       *(e.output for e in self.prompts.examples)])
-
-    def version_for(self, provider: Provider) -> str:
-        """The prompt version an answer of ``provider`` depends on: a model alone does not
-        read the lexicons, so editing them keeps its cached answers."""
-        return self.version if getattr(provider, "uses_lexicons", False) else \
-            self.prompts.version
 
     def key_for(self, request: ExtractRequest) -> str:
         return self._key(request.text, self.providers.get(request.provider))
@@ -60,7 +50,7 @@ class Extractor:
     def _key(self, text: str, provider: Provider) -> str:
         identity = provider.identity
         return cache_key(text=text, provider=identity.name, model=identity.model,
-                         endpoint=identity.endpoint, prompt_version=self.version_for(provider),
+                         endpoint=identity.endpoint, prompt_version=self.prompts.version,
                          schema_version=SCHEMA_VERSION, sampling=identity.sampling)
 
     def _answer(self, text: str, provider: Provider, use_cache: bool
@@ -135,7 +125,7 @@ class Extractor:
             entities=resolved.entities, events=resolved.events, quotes=resolved.quotes,
             positions=resolved.positions,
             meta=Meta(provider=provider.identity.name, model=answer.model,
-                      prompt_version=self.version_for(provider), cached=cached,
+                      prompt_version=self.prompts.version, cached=cached,
                       latency_ms=round((time.perf_counter() - started) * 1000),
                       usage=Usage(prompt_tokens=answer.prompt_tokens,
                                   completion_tokens=answer.completion_tokens),

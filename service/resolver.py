@@ -46,6 +46,7 @@ class _Actors:
         self._index = index
         self._warnings = warnings
         self.actors: list[_Actor] = []
+        self._by_form: dict[str, _Actor] = {}  # normalised name or alias → its actor
 
     def _in_article(self, form: str) -> bool:
         return bool(form) and form in self._index.norm
@@ -59,18 +60,23 @@ class _Actors:
                 "aliases": [*known.aliases, *(n for n in [draft.name, *draft.aliases]
                                               if normalize(n) not in existing.forms)],
                 "name_en": known.name_en or draft.name_en, "title": known.title or draft.title,
-                "country": known.country or draft.country})
+                "country": known.country or draft.country,
+                "spans": [*known.spans, *draft.spans]})
             existing.entity = merged
             existing.forms = list(dict.fromkeys([*existing.forms, *forms]))
             existing.in_article = existing.in_article or any(map(self._in_article, forms))
+            for form in forms:
+                self._by_form.setdefault(form, existing)
             return
         self.actors.append(_Actor(draft, forms, any(map(self._in_article, forms))))
+        for form in forms:
+            self._by_form.setdefault(form, self.actors[-1])
 
     def _find_exact(self, forms: list[str]) -> _Actor | None:
-        for actor in self.actors:
-            if any(f in actor.forms for f in forms):
-                return actor
-        return None
+        # The actor listed first among those that have one of the forms.
+        found = [self._by_form[f] for f in forms if f in self._by_form]
+        return min(found, key=self.actors.index) if len(found) > 1 else (
+            found[0] if found else None)
 
     def link(self, name: str, *, default_type: str = "other") -> _Actor:
         """The actor a written name refers to, creating one if the model never listed it."""
@@ -111,7 +117,11 @@ def resolve(draft: Draft, text: str, *, published: dt.date | None = None,
     for entity in draft.entities:
         actors.add(entity)
 
-    def grounded(kind: str, needle: str) -> Located | None:
+    def grounded(kind: str, needle: str, at: tuple[int, int] | None = None) -> Located | None:
+        # Offsets a reader of the article supplied are used when the text really is there
+        # (a repeated sentence is then the right occurrence); otherwise the text is searched.
+        if at is not None and 0 <= at[0] < at[1] <= len(text) and text[at[0]:at[1]] == needle:
+            return Located(needle, at[0], at[1], "exact")
         located = index.locate(needle)
         if located.grounding == "none":
             if strict_grounding:
@@ -124,7 +134,7 @@ def resolve(draft: Draft, text: str, *, published: dt.date | None = None,
     events: list[tuple[Located, object]] = []
     seen_events: set[tuple[object, ...]] = set()
     for ev in draft.events:
-        located = grounded("event", ev.evidence)
+        located = grounded("event", ev.evidence, ev.at)
         if located is None:
             continue
         participants: list[tuple[_Actor, str]] = []
@@ -146,20 +156,22 @@ def resolve(draft: Draft, text: str, *, published: dt.date | None = None,
         events.append((located, (ev, participants, date)))
 
     quotes: list[tuple[Located, object]] = []
-    seen_quotes: set[tuple[int, int]] = set()
+    seen_quotes: set[tuple[int, int, int]] = set()
     for q in draft.quotes:
-        located = grounded("quote", q.text)
+        located = grounded("quote", q.text, q.at)
         if located is None:
             continue
+        speaker = actors.link(q.speaker, default_type="person")
         if located.grounding != "none":
-            if (located.start, located.end) in seen_quotes:
+            # The same words said twice by two people are two quotes.
+            if (located.start, located.end, id(speaker)) in seen_quotes:
                 continue
-            seen_quotes.add((located.start, located.end))
-        quotes.append((located, (q, actors.link(q.speaker, default_type="person"))))
+            seen_quotes.add((located.start, located.end, id(speaker)))
+        quotes.append((located, (q, speaker)))
 
     positions: list[tuple[Located, object]] = []
     for p in draft.positions:
-        located = grounded("position", p.evidence)
+        located = grounded("position", p.evidence, p.at)
         if located is None:
             continue
         holder = actors.link(p.holder)
@@ -183,7 +195,8 @@ def resolve(draft: Draft, text: str, *, published: dt.date | None = None,
         out.entities.append(Entity(id=ids[id(actor)], type=e.type, name=name, aliases=aliases,
                                    name_en=e.name_en, title=e.title, country=e.country))
 
-    dropped = _attach_mentions(out, text, strict_grounding)
+    known_spans = {ids[id(a)]: a.entity.spans for a in actors.actors if id(a) in ids}
+    dropped = _attach_mentions(out, text, strict_grounding, known_spans)
 
     for n, (located, (ev, participants, date)) in enumerate(events, start=1):  # type: ignore[misc]
         out.events.append(Event(
@@ -212,15 +225,18 @@ def resolve(draft: Draft, text: str, *, published: dt.date | None = None,
     return out
 
 
-def _attach_mentions(out: Resolved, text: str, strict: bool) -> set[str]:
-    """Fill ``Entity.mentions``; flag (and under ``strict`` drop) entities the article never
-    names. Returns the ids dropped."""
+def _attach_mentions(out: Resolved, text: str, strict: bool,
+                     known: dict[str, list[tuple[int, int]]]) -> set[str]:
+    """Fill ``Entity.mentions`` (where the article writes the name or an alias, and the spans
+    a reader of the article already gave, such as "بلاده" for the speaker's state); flag, and
+    under ``strict`` drop, entities the article never names. Returns the ids dropped."""
     found = spans_of(text, {n: [e.name, *e.aliases] for n, e in enumerate(out.entities)})
     dropped: set[str] = set()
     kept: list[Entity] = []
     for n, entity in enumerate(out.entities):
+        given = [(a, b) for a, b in known.get(entity.id, []) if 0 <= a < b <= len(text)]
         spans = [Span(text=text[s:e], start=s, end=e, grounding="exact")
-                 for s, e in found[n]]
+                 for s, e in sorted(set(found[n]) | set(given))]
         if not spans:
             if strict:
                 out.warnings.append(f"dropped entity {entity.id} ({entity.name[:80]!r}) and "

@@ -246,10 +246,11 @@ def test_countries_come_from_cldr_and_nisbas_follow_the_rule_or_the_exceptions()
 
 def test_the_lexicon_version_keys_the_rules_answers_but_not_a_models(tmp_path: Path) -> None:
     extractor = Extractor(Settings(provider="rules", cache_dir=tmp_path))
-    rules = extractor.providers.get("rules")
-    local = extractor.providers.get("local")  # built, not loaded: no model is read here
-    assert extractor.version_for(rules).endswith("." + load().version)
-    assert extractor.version_for(local) == extractor.prompts.version
+    # The cache key holds the provider's model name: the rules' carries the lexicons' digest,
+    # so editing a lexicon re-reads articles, and a model alone keeps its answers.
+    assert extractor.providers.get("rules").identity.model == f"khabar-rules-{load().version}"
+    assert load().version not in extractor.providers.get("local").identity.model
+    assert load().version in extractor.providers.get("rules+local").identity.model
 
 
 def test_a_quotation_right_after_a_title_is_words_not_a_name(extractor: Extractor) -> None:
@@ -275,3 +276,35 @@ def test_unnamed_sources_are_not_speakers(extractor: Extractor) -> None:
             "وقالت مصادر مطلعة إن اللقاء تناول الملف النووي.")
     result = extract(extractor, text)
     assert result.quotes == []
+
+
+@pytest.mark.parametrize("text", [
+    "وقال الرئيس " + "ب" * 400 + " إن الوضع جيد.",                    # a "name" past any bound
+    "الرئيس محمد " + "بن عبد " * 200 + "خالد قال إن الوضع جيد.",       # an endless name chain
+    "قال الوزير خالد حسن إن " + "الوضع " * 5000,                       # a quote past 20,000
+    "التقى الرئيس أحمد علي نظيره أمس" + " اليوم" * 300,              # an endless date phrase
+    " ".join(f"وزارة ال{chr(0x628 + i % 20)}{chr(0x628 + i // 20 % 20)}" for i in range(2500)),
+], ids=["long-name", "bin-chain", "long-quote", "date-glue", "many-ministries"])
+def test_text_built_to_break_bounds_still_gets_contract_json(extractor: Extractor,
+                                                             text: str) -> None:
+    result = extract(extractor, text[:50_000])
+    assert ExtractionResponse.model_validate(result.model_dump())
+
+
+def test_the_same_words_said_by_two_people_are_two_quotes(extractor: Extractor) -> None:
+    text = ("قال وزير الخارجية الروسي سيرغي لافروف: «نحن ندعم الحل السياسي للأزمة». "
+            "وقال وزير الخارجية الصيني وانغ يي: «نحن ندعم الحل السياسي للأزمة».")
+    result = extract(extractor, text)
+    assert [name_of(result, q.speaker) for q in result.quotes] == ["سيرغي لافروف", "وانغ يي"]
+    assert result.quotes[0].start != result.quotes[1].start
+    exact(result, text)
+
+
+def test_a_stray_mark_a_short_quoted_line_and_vowelled_clitics(extractor: Extractor) -> None:
+    stray = extract(extractor, "وصف الوزير «الخطة بأنها جيدة، وقال الرئيس الروسي فلاديمير "
+                               "بوتين «نحن ندعم الحل السياسي للأزمة».")
+    assert [q.text for q in stray.quotes] == ["نحن ندعم الحل السياسي للأزمة"]
+    short = extract(extractor, "قال بوتين: «نحن مستعدون للحوار».")
+    assert [q.text for q in short.quotes] == ["نحن مستعدون للحوار"]
+    vowelled = extract(extractor, "وَقَالَ الرئيس الروسي فلاديمير بوتين إن العلاقات جيدة.")
+    assert [q.cue for q in vowelled.quotes] == ["قَالَ"]

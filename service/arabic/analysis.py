@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from service.arabic.events import Event, find_events
 from service.arabic.lexicon import Lexicon, load
@@ -27,8 +27,6 @@ class Analysis:
     quotes: list[Quote]
     events: list[Event]
     positions: list[Position]
-    headline: Sentence | None = None
-    cue_sites: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def actors(self) -> list[Actor]:
@@ -56,15 +54,19 @@ def _headline(text: str, sents: list[Sentence]) -> int | None:
 
 
 def _furniture(text: str, sents: list[Sentence]) -> set[int]:
+    """Page furniture: a source line, a photo credit, a short "label: value" line, but never
+    a line that quotes someone ("قال بوتين: «…»")."""
     out = set()
     for n, s in enumerate(sents):
         chunk = text[s.start:s.end]
-        if chunk.startswith(_FURNITURE) or (len(chunk) < 40 and ":" in chunk[:12]):
+        labelled = len(chunk) < 40 and ":" in chunk[:12] and not any(
+            mark in chunk for mark in "«“\"")
+        if chunk.startswith(_FURNITURE) or labelled:
             out.add(n)
     return out
 
 
-def _own_states(mentions: Mentions, lex: Lexicon) -> dict[str, Actor]:
+def _own_states(mentions: Mentions) -> dict[str, Actor]:
     """Every state an actor speaks for, so that "بلاده" can point at it."""
     out: dict[str, Actor] = {a.country: a for a in mentions.actors
                              if a.type == "country" and a.country}
@@ -86,12 +88,11 @@ def analyze(text: str, published: dt.date | None = None, lex: Lexicon | None = N
                          mentions, lex)
     events = find_events(text, tokens, sents, ranges, regions, quotes, mentions, lex,
                          published, skip)
-    countries = _own_states(mentions, lex)
+    countries = _own_states(mentions)
     _add_own_state_mentions(text, tokens, quotes, mentions, lex, countries)
     positions = find_positions(text, tokens, sents, ranges, quotes, mentions, lex, countries,
                                skip)
-    return Analysis(text, tokens, sents, regions, mentions, quotes, events, positions,
-                    sents[head] if head is not None else None)
+    return Analysis(text, tokens, sents, regions, mentions, quotes, events, positions)
 
 
 def _add_own_state_mentions(text: str, tokens: list[Token], quotes: list[Quote],
@@ -118,4 +119,3 @@ def _add_own_state_mentions(text: str, tokens: list[Token], quotes: list[Quote],
                 base.key, Actor(base.key, "country", base.name, base.en, None, code, True))
             countries[code] = actor
             mentions.add(Mention(i, i + 1, t.start, t.end, actor, "ref"))
-            actor.add_form(t.text)  # written for the state: a mention users can see

@@ -3,14 +3,23 @@ resolver, grounding, cache, chunking, batch, review page and evals treat it like
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
-from schemas.draft import (Draft, DraftEntity, DraftEvent, DraftParticipant, DraftPosition,
-                           DraftQuote)
+from pydantic import BaseModel, ValidationError
+
+from schemas.draft import Draft, DraftEntity, DraftEvent, DraftPosition, DraftQuote
 from service.arabic.analysis import Analysis
 from service.arabic.events import Event
 from service.arabic.mentions import Actor
 from service.arabic.text import fold
+
+M = TypeVar("M", bound=BaseModel)
+MAX_RECORDS = 2000  # the draft's list bound
+# States and bodies named only that way are not actors: "في تونس" only locates; a body named
+# in passing inside someone's words is not presented acting (evals/GUIDE.md).
 
 _VERBS = {
     "meet": "met", "phone_call": "held a phone call with", "visit": "visited",
@@ -57,18 +66,17 @@ def _listed_only(analysis: Analysis, actor: Actor) -> bool:
     return bool(actor.mentions)
 
 
-def _only_placed(analysis: Analysis, actor: Actor) -> bool:
-    """A state that only locates things ("في تونس"): a place, not an actor (evals/GUIDE.md)."""
-    kinds = [m.kind for m in analysis.mentions.mentions if m.actor is actor]
-    return actor.type == "country" and bool(kinds) and all(k == "place" for k in kinds)
+def _valid(model: type[M], **fields: Any) -> M | None:
+    """The record, or None when it breaks the draft's bounds (a "name" of hundreds of
+    characters read from hostile text): it is left out rather than failing the article."""
+    try:
+        return model.model_validate(fields)
+    except ValidationError:
+        return None
 
 
-def _only_quoted(analysis: Analysis, actor: Actor) -> bool:
-    """A state or body named only in passing inside someone's words."""
-    if actor.type == "person":
-        return False
-    spans = [(q.start, q.end) for q in analysis.quotes]
-    return all(any(s <= a < e for s, e in spans) for a, _ in actor.mentions)
+def _kept(records: Iterable[M | None]) -> list[M]:
+    return [r for r in records if r is not None][:MAX_RECORDS]
 
 
 def to_draft(analysis: Analysis) -> Draft:
@@ -83,9 +91,14 @@ def to_draft(analysis: Analysis) -> Draft:
         referenced.add(p.holder.key)
         if p.target is not None:
             referenced.add(p.target.key)
+    quoted = sorted((q.start, q.end) for q in analysis.quotes)
+    kinds: dict[str, set[str]] = {}
+    for m in analysis.mentions.mentions:
+        kinds.setdefault(m.actor.key, set()).add(m.kind)
     actors = [a for a in analysis.actors if a.mentions and (
         a.key in referenced or not (_listed_only(analysis, a) and a.type == "country"
-                                    or _only_placed(analysis, a) or _only_quoted(analysis, a)))]
+                                    or a.type == "country" and kinds.get(a.key) == {"place"}
+                                    or a.type != "person" and _inside(a.mentions, quoted)))]
     # A form two actors share ("الوزير") would merge them downstream: keep it for neither.
     counts = Counter(fold(f) for a in actors for f in {fold(x) for x in [a.name, *a.forms]})
     names = {fold(a.name) for a in actors}
@@ -93,25 +106,38 @@ def to_draft(analysis: Analysis) -> Draft:
     for a in actors:
         aliases = [f for f in a.forms if counts[fold(f)] == 1 and fold(f) not in names
                    and fold(f) != fold(a.name)]
-        entities.append(DraftEntity(name=a.name, type=a.type, name_en=a.name_en,  # type: ignore[arg-type]
-                                    title=a.title, country=a.country,
-                                    aliases=list(dict.fromkeys(aliases))))
-    kept = {a.key for a in actors}
-    events = [DraftEvent(
-        evidence=text[e.start:e.end], type=e.type, mode=e.mode,  # type: ignore[arg-type]
-        summary_en=summary(e),
-        participants=[DraftParticipant(name=a.name, role=r)  # type: ignore[arg-type]
-                      for a, r in e.participants if a.key in kept],
+        entity = _valid(DraftEntity, name=a.name, type=a.type, name_en=a.name_en,
+                        title=a.title, country=a.country, spans=a.mentions,
+                        aliases=[f for f in dict.fromkeys(aliases) if len(f) <= 300])
+        if entity is not None:
+            entities.append(entity)
+    entities = entities[:MAX_RECORDS]
+    kept = {fold(e.name) for e in entities}
+    keys = {a.key for a in actors if fold(a.name) in kept}
+    events = _kept(_valid(
+        DraftEvent, evidence=text[e.start:e.end], type=e.type, mode=e.mode,
+        summary_en=summary(e)[:2000],
+        participants=[{"name": a.name, "role": r} for a, r in e.participants if a.key in keys],
         date=e.date[0] if e.date else None,
         location=e.location[0] if e.location else None,
         location_en=e.location[1] if e.location else None,
-        status=e.status) for e in analysis.events]  # type: ignore[arg-type]
-    quotes = [DraftQuote(speaker=q.speaker.name, cue=q.cue or "قال", kind=q.kind,  # type: ignore[arg-type]
-                         text=text[q.start:q.end])
-              for q in analysis.quotes if q.speaker is not None and q.speaker.key in kept]
-    positions = [DraftPosition(holder=p.holder.name, stance=p.stance,  # type: ignore[arg-type]
-                               topic_en=p.topic_en,
-                               target=p.target.name if p.target and p.target.key in kept
-                               else None, evidence=text[p.start:p.end])
-                 for p in analysis.positions if p.holder.key in kept]
+        status=e.status, at=(e.start, e.end)) for e in analysis.events)
+    quotes = _kept(_valid(DraftQuote, speaker=q.speaker.name, cue=q.cue or "قال", kind=q.kind,
+                          text=text[q.start:q.end], at=(q.start, q.end))
+                   for q in analysis.quotes if q.speaker is not None and q.speaker.key in keys)
+    positions = _kept(_valid(
+        DraftPosition, holder=p.holder.name, stance=p.stance, topic_en=p.topic_en[:1000],
+        target=p.target.name if p.target and p.target.key in keys else None,
+        evidence=text[p.start:p.end], at=(p.start, p.end))
+        for p in analysis.positions if p.holder.key in keys)
     return Draft(entities=entities, events=events, quotes=quotes, positions=positions)
+
+
+def _inside(spans: list[tuple[int, int]], quoted: list[tuple[int, int]]) -> bool:
+    """Every span starts inside one of the (sorted) quoted stretches."""
+    starts = [s for s, _ in quoted]
+    for a, _ in spans:
+        k = bisect.bisect_right(starts, a) - 1
+        if k < 0 or not quoted[k][0] <= a < quoted[k][1]:
+            return False
+    return True

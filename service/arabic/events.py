@@ -7,6 +7,7 @@ statement that narrates ("قالت الوزارة إن الوزير عقد اج�
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,7 +40,6 @@ class Event:
     participants: list[tuple[Actor, str]] = field(default_factory=list)
     date: tuple[str, str | None, str | None] | None = None
     location: tuple[str, str | None] | None = None
-    trigger: str = ""
 
 
 def _definite(norm: str) -> str:
@@ -50,29 +50,49 @@ def _definite(norm: str) -> str:
     return norm
 
 
-def clause_bounds(text: str, tokens: list[Token], lo: int, hi: int, at: int,
-                  listed: Callable[[int], bool] | None = None) -> tuple[int, int]:
-    """Token range of the clause holding token ``at``: split at a comma or semicolon that is
-    followed by a joined و-word or a clause opener (حيث، فيما، كما), but not inside a list
-    of actors ("مع الرئيس التركي …، والرئيس المنغولي …")."""
-    def breaks(k: int) -> bool:
-        gap = text[tokens[k - 1].end:tokens[k].start]
+class Clauses:
+    """Clauses of sentences: a sentence splits at a comma or semicolon followed by a joined
+    و-word or a clause opener (حيث، فيما، كما), but not inside a list of actors ("مع الرئيس
+    التركي …، والرئيس المنغولي …"). Each sentence's breaks are found once."""
+
+    def __init__(self, text: str, tokens: list[Token],
+                 listed: Callable[[int], bool] | None = None):
+        self.text, self.tokens, self.listed = text, tokens, listed
+        self._breaks: dict[tuple[int, int], list[int]] = {}
+
+    def _is_break(self, k: int, hi: int) -> bool:
+        tokens = self.tokens
+        gap = self.text[tokens[k - 1].end:tokens[k].start]
         if not any(c in gap for c in "،,;؛"):
             return False
         t = tokens[k].norm
+        listed = self.listed
         if t in _ASIDES or (listed is not None and ";" not in gap and "؛" not in gap and (
                 listed(k) or t in ("وكذلك", "وكذا") and k + 1 < hi and listed(k + 1))):
             return False
         return t in _CLAUSE_OPENERS or (t.startswith("و") and len(t) > 3) or t in ("و",)
-    a = at
-    while a > lo and not breaks(a):
-        a -= 1
-    b = at + 1
-    while b < hi and not breaks(b):
-        b += 1
-    if b - a < 4:
-        return lo, hi
-    return a, b
+
+    def around(self, lo: int, hi: int, at: int) -> tuple[int, int]:
+        """Token range of the clause holding token ``at`` in the sentence [lo, hi)."""
+        breaks = self._breaks.get((lo, hi))
+        if breaks is None:
+            breaks = [k for k in range(lo + 1, hi) if self._is_break(k, hi)]
+            self._breaks[(lo, hi)] = breaks
+        n = bisect.bisect_right(breaks, at)
+        a = breaks[n - 1] if n else lo
+        b = breaks[n] if n < len(breaks) else hi
+        if b - a < 4:
+            return lo, hi
+        return a, b
+
+
+def strip_lead(text: str, start: int) -> int:
+    """Evidence starts at the clause's first word: a separate leading "و" or "كما" is
+    dropped (evals/GUIDE.md)."""
+    for lead in ("و ", "كما "):
+        if text.startswith(lead, start):
+            return start + len(lead)
+    return start
 
 
 def _status(lex: Lexicon, tokens: list[Token], lo: int, hi: int, trig: Match[Trigger]
@@ -134,7 +154,8 @@ class _Finder:
         self.events: list[Event] = []
         self.seen: set[tuple[str, str, frozenset[str]]] = set()
         self.pair: tuple[Actor, Actor] | None = None
-        self.clauses: set[tuple[int, int]] = set()
+        self.used: set[tuple[int, int]] = set()
+        self.clauses = Clauses(text, tokens, self._listed)
         self.last_summit: Event | None = None
 
     def _trigger(self, i: int, hi: int, object_of_light: bool = False
@@ -216,11 +237,11 @@ class _Finder:
                 continue
             m, after = found
             mode = self._mode(m, hi)
-            a, b = clause_bounds(self.text, tokens, lo, hi, i, self._listed)
-            if (a, b) in self.clauses:  # one happening per clause: later triggers are its detail
+            a, b = self.clauses.around(lo, hi, i)
+            if (a, b) in self.used:  # one happening per clause: later triggers are its detail
                 i = max(after, i + 1)
                 continue
-            self.clauses.add((a, b))
+            self.used.add((a, b))
             colon = self.text.find(":", tokens[a].start, tokens[b - 1].end)
             mentions = [mm for mm in self.mentions.in_range(a, b)
                         if not blocked[mm.start] and (colon < 0 or mm.start < colon)]
@@ -247,10 +268,7 @@ class _Finder:
                 if host is not None and all(p is not host for p, _ in participants):
                     participants.append((host, "host"))
             s, e = trim_span(self.text, tokens[a].start, tokens[b - 1].end)
-            # Drop a leading separate "و" or "كما" (evals/GUIDE.md, evidence).
-            for lead in ("و ", "كما "):
-                if self.text.startswith(lead, s):
-                    s += len(lead)
+            s = strip_lead(self.text, s)
             date = find_date(self.text, tokens, a, b, self.published)
             status = _status(self.lex, tokens, a, b, m)
             if mode == "summit" and status == "occurred" and self.last_summit is not None and \
@@ -273,8 +291,7 @@ class _Finder:
                     self.pair = (roles["actor"], roles["counterpart"])
                 self.events.append(Event(
                     m.payload.type, mode, status, s, e, parts,
-                    date, (self.text[place[0]:place[1]], place[2]) if place else None,
-                    self.text[tokens[m.start].start:tokens[m.end - 1].end]))
+                    date, (self.text[place[0]:place[1]], place[2]) if place else None))
                 if mode == "summit":
                     self.last_summit = self.events[-1]
             i = max(after, i + 1)

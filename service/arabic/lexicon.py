@@ -36,36 +36,53 @@ class Match(Generic[P]):
     payload: P
 
 
+class _Node(Generic[P]):
+    __slots__ = ("next", "payloads")
+
+    def __init__(self) -> None:
+        self.next: dict[str, _Node[P]] = {}
+        self.payloads: list[P] = []
+
+
 class PhraseMatcher(Generic[P]):
     """Longest match of multi-word forms at a token, the first word read with or without its
-    clitic prefixes. Cost per token is bounded by the entries sharing its first word."""
+    clitic prefixes. The forms are a trie of words, so a lookup costs the length of the
+    longest form, however many forms share a first word."""
 
     def __init__(self, clitics: bool = True, article: bool = False) -> None:
-        self._by_first: dict[str, list[tuple[tuple[str, ...], P]]] = {}
+        self._root: dict[str, _Node[P]] = {}
         self.clitics = clitics
         self.article = article  # also read a word without its article (common nouns only)
 
     def add(self, form: str, payload: P) -> None:
         seq = words(form)
-        if seq:
-            self._by_first.setdefault(seq[0], []).append((seq, payload))
+        if not seq:
+            return
+        node = self._root.setdefault(seq[0], _Node())
+        for word in seq[1:]:
+            node = node.next.setdefault(word, _Node())
+        node.payloads.append(payload)
 
     def __contains__(self, norm: str) -> bool:
-        return norm in self._by_first
+        return norm in self._root
 
     def at(self, tokens: Sequence[Token], i: int) -> Match[P] | None:
         best: Match[P] | None = None
         readings = ((tokens[i].norm, 0),) if not self.clitics else (
             bases_and_bare(tokens[i].norm) if self.article else bases(tokens[i].norm))
         for first, cut in readings:
-            for seq, payload in self._by_first.get(first, ()):
-                n = len(seq)
-                if i + n > len(tokens):
-                    continue
-                if all(tokens[i + k].norm == seq[k] for k in range(1, n)):
+            node = self._root.get(first)
+            k = i + 1
+            while node is not None:
+                if node.payloads:
+                    n = k - i
                     if best is None or n > best.end - best.start or (
                             n == best.end - best.start and cut < best.cut):
-                        best = Match(i, i + n, cut, payload)
+                        best = Match(i, k, cut, node.payloads[0])
+                if k >= len(tokens):
+                    break
+                node = node.next.get(tokens[k].norm)
+                k += 1
         return best
 
     def scan(self, tokens: Sequence[Token], lo: int = 0, hi: int | None = None

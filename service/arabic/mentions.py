@@ -31,6 +31,7 @@ _TITLE_WORDS = frozenset(fold(w) for w in (
 _ORGAN_HEADS = {"مجلس": "Council", "المجلس": "Council", "الامانه": "Secretariat",
                 "امانه": "Secretariat"}
 _ORGAN_QUALIFIERS = {"العامه", "التنفيذيه", "الوزاري", "الاعلي", "الدايمه"}
+_LOOKBACK = 40  # people a role reference may point back to
 _ANYONE = {"دبلوماسي", "مسوول", "دبلوماسيه", "مسووله"}
 _AGENCY_CONTEXT = {"وكاله", "لوكاله", "نقلت", "نقل", "ذكرت", "افادت", "بحسب", "حسب", "تصريح",
                    "تصريحات", "مقابله", "حديث", "وفقا", "اوردت", "قالت", "نشرت", "الانباء"}
@@ -42,7 +43,7 @@ def function_words() -> frozenset[str]:
     return frozenset(w for f in read_data("function_words.toml")["forms"] for w in words(f))
 
 
-@dataclass
+@dataclass(eq=False)  # an actor is itself: compared by identity, hashed by identity
 class Actor:
     key: str
     type: str
@@ -53,6 +54,12 @@ class Actor:
     feminine: bool = False
     forms: list[str] = field(default_factory=list)
     mentions: list[tuple[int, int]] = field(default_factory=list)
+    _spans: set[tuple[int, int]] = field(default_factory=set, repr=False)
+
+    def add_mention(self, span: tuple[int, int]) -> None:
+        if span not in self._spans:
+            self._spans.add(span)
+            self.mentions.append(span)
 
     def add_form(self, form: str) -> None:
         form = " ".join(form.translate(_UNQUOTE).split())
@@ -95,29 +102,26 @@ class Mentions:
             self.actors.append(make)
         return self.by_key[key]
 
-    # Mention starts and first tokens, for bisection; rebuilt lazily after an add.
+    # Mentions are appended as found and sorted by start when first looked up by position;
+    # the start and first-token lists for bisection are rebuilt then.
     _starts: list[int] | None = None
     _firsts: list[int] | None = None
 
     def add(self, mention: Mention) -> None:
         self._starts = self._firsts = None
-        if self.mentions and mention.start < self.mentions[-1].start:
-            bisect.insort(self.mentions, mention, key=lambda m: m.start)
-        else:
-            self.mentions.append(mention)
+        self.mentions.append(mention)
         for t in range(mention.first, mention.last):
             self.at_token.setdefault(t, mention)
         if mention.lead >= 0:
             self.by_lead.setdefault(mention.lead, mention)
-        span = (mention.start, mention.end)
-        if span not in mention.actor.mentions:
-            mention.actor.mentions.append(span)
+        mention.actor.add_mention((mention.start, mention.end))
 
     def covering(self, token: int) -> Mention | None:
         return self.at_token.get(token)
 
     def _index(self) -> tuple[list[int], list[int]]:
         if self._starts is None or self._firsts is None:
+            self.mentions.sort(key=lambda m: m.start)
             self._starts = [m.start for m in self.mentions]
             self._firsts = [m.first for m in self.mentions]
         return self._starts, self._firsts
@@ -127,9 +131,14 @@ class Mentions:
         firsts = self._index()[1]
         return self.mentions[bisect.bisect_left(firsts, lo):bisect.bisect_left(firsts, hi)]
 
-    def before(self, char: int) -> list[Mention]:
-        """Mentions that start before character ``char``, in order."""
-        return self.mentions[:bisect.bisect_left(self._index()[0], char)]
+    def count_before(self, char: int) -> int:
+        """How many mentions start before character ``char`` (they are ``mentions[:n]``)."""
+        return bisect.bisect_left(self._index()[0], char)
+
+    def before(self, char: int, last: int | None = None) -> list[Mention]:
+        """Mentions that start before character ``char``, in order (only the ``last`` ones)."""
+        n = self.count_before(char)
+        return self.mentions[max(0, n - last) if last else 0:n]
 
 
 def _unwrap(written: str) -> str:
@@ -165,7 +174,8 @@ class _Finder:
         self.last_person: list[Actor] = []
         self._name_forms: set[str] = set()
         self.organ_refs: dict[str, Actor] = {}
-        self.served = False  # the last title read named the state or body it serves
+        self.by_word: dict[str, list[Actor]] = {}  # name word → the people bearing it
+        self.ministries: dict[str, list[Actor]] = {}  # "ministry:branch:" → those named
 
     # -- people ------------------------------------------------------------------------------
     def _word_is_lexical(self, i: int) -> bool:
@@ -234,12 +244,13 @@ class _Finder:
             k -= 1
         return k
 
-    def _title_tail(self, j: int) -> tuple[int, str | None]:
-        """Extend a title over nisbas, joined titles and the state or body it serves."""
+    def _title_tail(self, j: int) -> tuple[int, str | None, bool]:
+        """Extend a title over nisbas, joined titles and the state or body it serves: where
+        it ends, the state it names, and whether it named a state or body at all."""
         lex, tokens, n = self.lex, self.tokens, len(self.tokens)
         start = j
         country = None
-        self.served = False
+        served = False
         for _ in range(8):
             if j >= n or _gap_breaks(self.text, tokens[j - 1], tokens[j]):
                 break
@@ -261,7 +272,7 @@ class _Finder:
                 known = lex.actors.at(tokens, j + 1)
                 if known and known.payload.type != "person":
                     country = country or known.payload.country
-                    self.served = True
+                    served = True
                     j = known.end
                     continue
                 if t.norm == "باسم" and tokens[j + 1].norm.startswith(("وزاره", "الخارجيه")):
@@ -270,7 +281,7 @@ class _Finder:
             known = lex.actors.at(tokens, j)
             if known and known.payload.type != "person" and known.payload.form != "capital":
                 country = country or known.payload.country
-                self.served = True
+                served = True
                 j = known.end
                 continue
             if any(b in _MINISTRY or b == "الخارجيه" for b, _ in bases(t.norm)):
@@ -306,7 +317,7 @@ class _Finder:
                 j += 1
                 continue
             break
-        return j, country
+        return j, country, served or country is not None
 
     def _person(self, i: int) -> int | None:
         """A title (+ tail) (+ name) at token ``i``; returns the next token to read."""
@@ -315,10 +326,9 @@ class _Finder:
         if title is None:
             return None
         cut_chars = chars_for(tokens[i].text, title.cut)
-        tail, country = self._title_tail(title.end)
-        served = country is not None or self.served
+        tail, country, served = self._title_tail(title.end)
         j = tail
-        while j < len(tokens) and tokens[j].norm in {fold(h) for h in lex.honorifics}:
+        while j < len(tokens) and tokens[j].norm in lex.honorifics:
             j += 1
         if j < len(tokens) and j > 0 and any(ch in "\"«“:" for ch in
                                              text[tokens[j - 1].end:tokens[j].start]):
@@ -386,7 +396,7 @@ class _Finder:
         if end - (i + 1) < 2:
             return None
         name = self.text[self.tokens[i + 1].start:self.tokens[end - 1].end]
-        title = self.text[t.start + 1:t.end]
+        title = self.text[t.start + chars_for(t.text, 1):t.end]
         actor = self._person_actor(name, title, code, False, i + 1)
         self.out.add(Mention(i + 1, end, self.tokens[i + 1].start, self.tokens[end - 1].end,
                              actor, "name"))
@@ -415,15 +425,17 @@ class _Finder:
         else:
             actor.add_form(name)
         self._name_forms.add(name)
+        for word in fold(name).split():
+            if actor not in self.by_word.setdefault(word, []):
+                self.by_word[word].append(actor)
         actor.title = actor.title or title
         actor.country = actor.country or country
         return actor
 
     def _same_person(self, name: str) -> Actor | None:
         seq = set(fold(name).split())
-        for actor in self.out.actors:
-            if actor.type != "person":
-                continue
+        candidates = {id(a): a for w in seq - _COMMON_GIVEN for a in self.by_word.get(w, ())}
+        for actor in candidates.values():
             for form in [actor.name, *actor.forms]:
                 other = set(fold(form).split())
                 if other and (seq <= other or other <= seq) and seq & other - _COMMON_GIVEN:
@@ -433,11 +445,11 @@ class _Finder:
     def _refers_to(self, title: str, country: str | None) -> Actor | None:
         head = fold(title).split()[0].removeprefix("ال")
         if head in _ANYONE:  # "الدبلوماسي"، "المسؤول": whoever was just spoken of
-            for actor in reversed(self.last_person):
+            for actor in reversed(self.last_person[-_LOOKBACK:]):
                 if not country or not actor.country or actor.country == country:
                     return actor
             return None
-        for actor in reversed(self.last_person):
+        for actor in reversed(self.last_person[-_LOOKBACK:]):
             if country and actor.country and actor.country != country:
                 continue
             if actor.title and head in fold(actor.title).replace("ال", " ").split() or (
@@ -470,7 +482,7 @@ class _Finder:
                 k = Known(written, "country", jordan.en, "JO", jordan.key, "capital")
         if k.key.startswith("agency:") and not self._reporting_context(i, m.cut):
             return m.end
-        bare = bases_first(tokens[i].norm, m.cut)
+        bare = tokens[i].norm[:m.cut]  # the clitic letters the match took off
         back = {tokens[x].norm for x in range(max(0, i - 3), i)}
         locative = before in _LOCATIVE or bare in ("ب", "ل") and k.form == "capital" or (
             k.form == "capital" and bool(back & {"العاصمه", "عاصمه", "مدينه", "بالعاصمه"}))
@@ -552,10 +564,10 @@ class _Finder:
         end = tokens[j - 1].end
         written = self.text[start:end]
         key = f"ministry:{branch if not is_bare else 'الخارجيه'}:{country or '?'}"
+        kind = f"ministry:{branch if not is_bare else 'الخارجيه'}:"
         if country is None:
             # An unqualified ministry is the one the article already named, if only one.
-            named = [a for a in self.out.actors if a.key.startswith(
-                f"ministry:{branch if not is_bare else 'الخارجيه'}:")]
+            named = self.ministries.get(kind, [])
             if len(named) == 1:
                 key = named[0].key
         en = None
@@ -565,6 +577,8 @@ class _Finder:
                 "Ministry of Foreign Affairs"
         actor = self.out.actor(key, Actor(key, "organization", written, en, None, country,
                                           True))
+        if actor not in self.ministries.setdefault(kind, []):
+            self.ministries[kind].append(actor)
         if not is_bare and len(written) > len(actor.name) and fold(actor.name) != fold(written):
             actor.add_form(actor.name)
             actor.name = written
@@ -695,8 +709,7 @@ class _Finder:
         """"وزارة الخارجية" with no state is the one ministry of that kind the article names
         with its state, when there is exactly one."""
         for loose in [a for a in self.out.actors if a.key.endswith(":?")]:
-            branch = loose.key[:-1]
-            full = [a for a in self.out.actors if a.key.startswith(branch) and a is not loose]
+            full = [a for a in self.ministries.get(loose.key[:-1], []) if a is not loose]
             if len(full) != 1:
                 continue
             target = full[0]
@@ -727,6 +740,7 @@ class _Finder:
                     short.setdefault(parts[0], []).append((first, actor))
         if not short:
             return
+        starts = {id(a): sorted(s for s, _ in a.mentions) for a in self.out.actors}
         for i, t in enumerate(self.tokens):
             if i in self.out.at_token:
                 continue
@@ -735,18 +749,17 @@ class _Finder:
                 if not bearers or reading in self.stop:
                     continue
                 # Two people share the surname: the one the article spoke of last.
-                def last_seen(actor: Actor) -> int:
-                    return max((s for s, _ in actor.mentions if s < t.start), default=-1)
-                actor = max((a for _, a in bearers), key=last_seen)
+                if len(bearers) == 1:
+                    actor = bearers[0][1]
+                else:
+                    def last_seen(actor: Actor) -> int:
+                        k = bisect.bisect_left(starts[id(actor)], t.start)
+                        return starts[id(actor)][k - 1] if k else -1
+                    actor = max((a for _, a in bearers), key=last_seen)
                 start = t.start + chars_for(t.text, cut)
                 actor.add_form(self.text[start:t.end])
                 self.out.add(Mention(i, i + 1, start, t.end, actor, "surname"))
                 break
-
-
-def bases_first(norm: str, cut: int) -> str:
-    """The clitic letters a match took off the front of its first word."""
-    return norm[:cut] if cut else ""
 
 
 def find_mentions(text: str, tokens: list[Token], lex: Lexicon) -> Mentions:

@@ -16,19 +16,10 @@ def _overlaps(a: str, b: str) -> bool:
     return bool(na and nb) and (na in nb or nb in na)
 
 
-def _forms(entity) -> set[str]:  # type: ignore[no-untyped-def]
-    return {normalize(n) for n in [entity.name, *entity.aliases] if n}
-
-
 def merge_drafts(first: Draft, second: Draft) -> Draft:
-    """``first`` whole, then what ``second`` adds."""
-    entities = list(first.entities)
-    known = [_forms(e) for e in entities]
-    for e in second.entities:
-        forms = _forms(e)
-        if not any(forms & k for k in known):
-            entities.append(e)
-            known.append(forms)
+    """``first`` whole, then what ``second`` adds. Entities are simply put together: the
+    resolver merges those sharing a name or alias, keeping every form of each."""
+    entities = [*first.entities, *second.entities]
     quotes = list(first.quotes) + [q for q in second.quotes
                                    if not any(_overlaps(q.text, p.text) for p in first.quotes)]
     events = list(first.events) + [

@@ -39,7 +39,6 @@ class Quote:
     kind: str
     start: int
     end: int
-    cue_start: int
     sentence: Sentence
 
 
@@ -103,7 +102,7 @@ class _Reader:
         """"الجانبان" speak as the first-named side: the first actor of the latest stretch
         that names two of them."""
         for kinds in (("person",), ("person", "country")):
-            before = [m for m in self.mentions.before(sentence.end)[-40:]
+            before = [m for m in self.mentions.before(sentence.end, last=40)
                       if m.actor.type in kinds]
             for k in range(len(before) - 1, 0, -1):
                 a, b = before[k - 1], before[k]
@@ -113,9 +112,10 @@ class _Reader:
 
     def _last(self, before: int, wanted: Callable[[Actor], bool]) -> Actor | None:
         """The actor last named before character ``before`` that ``wanted`` accepts."""
-        for m in reversed(self.mentions.before(before)):
-            if wanted(m.actor):
-                return m.actor
+        mentions = self.mentions.mentions
+        for k in range(self.mentions.count_before(before) - 1, -1, -1):
+            if wanted(mentions[k].actor):
+                return mentions[k].actor
         return None
 
     def _last_body(self, before: int) -> Actor | None:
@@ -234,7 +234,6 @@ class _Reader:
             found = self._read_cue(m, cue, lo, hi, sentence, stop_char)
             if found is None:
                 continue
-            found.cue_start = cue_start
             found.cue = text[cue_start:tokens[m.end - 1].end] if cue.role != "relay" \
                 else found.cue
             self.quotes.append(found)
@@ -306,7 +305,7 @@ class _Reader:
             if cue.role == "participle" or not written.endswith(_FEMININE_VERB_END):
                 # The subject of the clause before, in this sentence ("وصف فلان … وقال"),
                 # else the speaker just quoted, else the last person named.
-                same = [mm for mm in self.mentions.before(tokens[m.start].start)[-30:]
+                same = [mm for mm in self.mentions.before(tokens[m.start].start, last=30)
                         if sentence.start <= mm.start and mm.actor.type == "person"]
                 recent = self.quotes and self.quotes[-1].sentence.start >= sentence.start - 400
                 if self.quotes and self.quotes[-1].sentence is sentence:
@@ -346,9 +345,9 @@ class _Reader:
 
     def _make(self, speaker: Actor | None, kind: str, s: int, e: int,
               sentence: Sentence) -> Quote:
-        return Quote(speaker, "", kind, s, e, s, sentence)
+        return Quote(speaker, "", kind, s, e, sentence)
 
-    def orphans(self, sentences: list[Sentence], spans: list[tuple[int, int]]) -> None:
+    def orphans(self, sentences: list[Sentence]) -> None:
         """Quoted stretches no cue introduced, attributed by a cue right after them
         («…»، قال الوزير) or by the actor before a colon."""
         tokens = self.tokens
@@ -373,7 +372,6 @@ class _Reader:
             q = self._make(speaker, "direct", s, e, sentence)
             q.cue = self.text[tokens[m.start].start + chars_for(tokens[m.start].text, m.cut):
                               tokens[m.end - 1].end]
-            q.cue_start = tokens[m.start].start
             self.quotes.append(q)
         self.quotes.sort(key=lambda q: q.start)
 
@@ -385,5 +383,5 @@ def find_quotes(text: str, tokens: list[Token], sentences: list[Sentence],
     for sentence, (lo, hi) in zip(sentences, token_ranges):
         if hi > lo:
             reader.read(sentence, lo, hi)
-    reader.orphans(sentences, [])
+    reader.orphans(sentences)
     return reader.quotes

@@ -9,13 +9,14 @@ subject after the cue verb. Courtesies (thanks, condolences) are not positions.
 from __future__ import annotations
 
 import bisect
+import itertools
 from dataclasses import dataclass
 
-from service.arabic.events import clause_bounds
+from service.arabic.events import Clauses, strip_lead
 from service.arabic.lexicon import Lexicon
 from service.arabic.mentions import Actor, Mention, Mentions
 from service.arabic.speech import Quote
-from service.arabic.text import Sentence, Token, bases, trim_span
+from service.arabic.text import Sentence, Token, bases, fold, trim_span
 
 # Stance words that only count inside reported speech or right after a reporting cue.
 _WEAK = {"اهميه", "ضروره", "الحاجه", "دعم", "دعمه", "دعمها", "تاييد", "تاييده", "مسانده",
@@ -44,6 +45,7 @@ class _Finder:
         self.countries = countries
         self.out: list[Position] = []
         self.starts = [t.start for t in tokens]
+        self.clauses = Clauses(text, tokens)
         self._quote_starts = [q.start for q in quotes]
         self.seen: set[tuple[str, int, int]] = set()
 
@@ -102,9 +104,11 @@ class _Finder:
         if before:
             return before[-1].actor
         # No subject in the clause ("اتفق الوزيران على دعم …"): the last person named.
-        earlier = [m for m in self.mentions.before(self.tokens[cue_tok].start)
-                   if m.actor.type == "person"]
-        return earlier[-1].actor if earlier else None
+        mentions = self.mentions.mentions
+        for k in range(self.mentions.count_before(self.tokens[cue_tok].start) - 1, -1, -1):
+            if mentions[k].actor.type == "person":
+                return mentions[k].actor
+        return None
 
     def _target(self, cue_tok: int, b: int, holder: Actor) -> Actor | None:
         for k in range(cue_tok + 1, min(cue_tok + 5, b)):
@@ -123,7 +127,7 @@ class _Finder:
             if i + 1 < hi and tokens[i + 1].norm in lex.courtesies:
                 continue
             q = self.quote_at(tokens[i].start)
-            near_cue = any(i - 3 <= c < i for c in cue_sites)
+            near_cue = any(i - k in cue_sites for k in (1, 2, 3))
             if reading in _WEAK and q is None and not near_cue:
                 continue
             agent = self._agent_after(i, hi)
@@ -132,12 +136,10 @@ class _Finder:
                 s, e = q.start, q.end
                 a, b = lo, hi
             else:
-                a, b = clause_bounds(self.text, tokens, lo, hi, i)
+                a, b = self.clauses.around(lo, hi, i)
                 holder = agent or self._holder_in_narration(i, a, b)
                 s, e = trim_span(self.text, tokens[a].start, tokens[b - 1].end)
-                for lead in ("و ", "كما "):
-                    if self.text.startswith(lead, s):
-                        s += len(lead)
+                s = strip_lead(self.text, s)
             if holder is None:
                 continue
             key = (holder.key, s, e)
@@ -161,22 +163,22 @@ def _quote_positions(finder: _Finder, lex: Lexicon) -> None:
     """A statement carried by a stance-bearing cue is a position even without a stance word:
     its holder as for stance words, its stance from the content (negation → oppose)."""
     tokens = finder.tokens
-    taken = {(p.start, p.end) for p in finder.out}
+    # Stretches already carrying a stance word's position, merged, to test overlap by bisection.
+    spans = sorted((p.start, p.end) for p in finder.out)
+    starts = [s for s, _ in spans]
+    reach = list(itertools.accumulate((e for _, e in spans), max))
     for q in finder.quotes:
-        if q.speaker is None or (q.start, q.end) in taken:
+        k = bisect.bisect_left(starts, q.end)  # positions starting before the quote ends
+        if q.speaker is None or (k and reach[k - 1] > q.start):
             continue
-        if any(p.start <= q.start < p.end or q.start <= p.start < q.end for p in finder.out):
-            continue
-        cue = next((b for b, _ in bases(fold_cue(q.cue))), "")
-        if not any(b in _STANCE_CUES for b, _ in bases(fold_cue(q.cue))) and cue not in \
-                _STANCE_CUES:
+        if not any(b in _STANCE_CUES for b, _ in bases(fold(q.cue))):
             continue
         inside = list(range(bisect.bisect_left(finder.starts, q.start),
                             bisect.bisect_left(finder.starts, q.end)))
         if not inside or any(tokens[k].norm in lex.courtesies for k in inside[:3]):
             continue
         stance = "support"
-        if fold_cue(q.cue).startswith(("حذر", "محذر")) or any(
+        if fold(q.cue).startswith(("حذر", "محذر")) or any(
                 tokens[k].norm in _NEGATIONS for k in inside[:6]):
             stance = "oppose"
         if any(tokens[k].norm in ("قلق", "قلقه", "قلقها") for k in inside):
@@ -186,12 +188,6 @@ def _quote_positions(finder: _Finder, lex: Lexicon) -> None:
             continue
         finder.out.append(Position(holder, stance, "stated position", None, q.start, q.end))
     finder.out.sort(key=lambda p: p.start)
-
-
-def fold_cue(cue: str) -> str:
-    from service.arabic.text import fold
-
-    return fold(cue)
 
 
 def find_positions(text: str, tokens: list[Token], sentences: list[Sentence],

@@ -72,10 +72,6 @@ def bases_and_bare(norm: str) -> tuple[tuple[str, int], ...]:
     return tuple(dict.fromkeys(out))
 
 
-def is_latin(word: str) -> bool:
-    return word.isascii() and word.isalpha()
-
-
 @dataclass(frozen=True, slots=True)
 class Region:
     start: int  # first character inside the marks
@@ -92,8 +88,17 @@ def quoted_regions(text: str) -> list[Region]:
         straight: int | None = None
         for i, ch in enumerate(para):
             if ch in OPENING:
+                if stack and stack[-1][0] == ch:
+                    stack.pop()  # the same mark again before a close: the first one is stray
                 stack.append((ch, i))
             elif stack and ch == OPENING[stack[-1][0]]:
+                opener, at = stack.pop()
+                if not stack:
+                    regions.append(Region(para_start + at + 1, para_start + i, opener))
+            elif ch in OPENING.values() and any(OPENING[o] == ch for o, _ in stack):
+                # A closer for an outer mark: the inner ones never closed; drop them.
+                while OPENING[stack[-1][0]] != ch:
+                    stack.pop()
                 opener, at = stack.pop()
                 if not stack:
                     regions.append(Region(para_start + at + 1, para_start + i, opener))
@@ -177,5 +182,9 @@ def chars_for(written: str, letters: int) -> int:
         if fold(ch):
             seen += 1
             if seen == letters:
-                return pos + 1
+                # The marks on the last clitic letter (the fatha of "وَ") stay with it.
+                end = pos + 1
+                while end < len(written) and not fold(written[end]):
+                    end += 1
+                return end
     return len(written)

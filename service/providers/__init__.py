@@ -67,7 +67,11 @@ class ProviderRegistry:
         if spec.startswith("rules+"):
             from service.providers.composed import ComposedProvider
 
-            return ComposedProvider(self._build("rules"), self._build(spec[len("rules+"):]),
+            inner = spec[len("rules+"):]
+            if inner.startswith("rules"):
+                raise UnknownProvider(f"unknown provider {spec!r}: 'rules+' composes the rules "
+                                      "with a model ('rules+local', 'rules+openai:MODEL')")
+            return ComposedProvider(self._build("rules"), self._build(inner),
                                     self._prompts.messages)
         if spec == "rules":
             from service.providers.rules import RulesProvider

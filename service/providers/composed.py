@@ -17,6 +17,8 @@ from service.arabic.merge import merge_drafts
 from service.providers.base import Completion, Provider, ProviderIdentity
 
 _MAX_HINTS = 40
+# The candidates must not crowd the article out of a small model's context window.
+_MAX_CHARS = 3000
 
 
 def candidates(analysis: Analysis) -> str:
@@ -31,7 +33,13 @@ def candidates(analysis: Analysis) -> str:
         lines.append(f"- statement by {who} ({q.cue}, {q.kind}): {text[q.start:q.end][:160]}")
     for e in analysis.events[:_MAX_HINTS]:
         lines.append(f"- happening {e.type}/{e.mode} ({e.status}): {text[e.start:e.end][:160]}")
-    return "\n".join(lines)
+    out, size = [], 0
+    for line in lines:
+        size += len(line) + 1
+        if size > _MAX_CHARS:
+            break
+        out.append(line)
+    return "\n".join(out)
 
 
 class ComposedProvider:
@@ -40,7 +48,6 @@ class ComposedProvider:
         self._model = model
         self._messages_for = messages_for  # PromptSet.messages
         self.serial = model.serial
-        self.uses_lexicons = True
         self.identity = ProviderIdentity(
             name=f"rules+{model.identity.name}",
             model=f"{model.identity.model}+{rules.identity.model}",

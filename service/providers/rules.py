@@ -19,7 +19,6 @@ from service.providers.base import Completion, ProviderIdentity
 class RulesProvider:
     serial = False  # pure CPU, no shared state
     whole_article = True  # linear in the text: no chunking needed
-    uses_lexicons = True
 
     def __init__(self) -> None:
         self.identity = ProviderIdentity(name="rules", model=f"khabar-rules-{load().version}")
