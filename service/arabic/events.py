@@ -25,6 +25,9 @@ _NEEDS_NOUN = {"عقد", "عقدت", "يعقد", "عقدا", "اجري", "اجر
 _CLAUSE_OPENERS = {"حيث", "فيما", "بينما", "كما", "اذ"}
 _MULTILATERAL = {"مجلس", "وزراء", "رؤساء", "قاده", "الدول", "الاعضاء"}
 _WITH = {"مع", "بين"}
+# What a gathering does, dated as the gathering when the text gives no date of its own.
+_AT_A_GATHERING = {"adopt_declaration", "agree", "assign_task", "sign_agreement",
+                   "pledge_support", "adopt_resolution", "invite"}
 _ASIDES = {"وبحسب", "وحسب", "ووفقا", "وفقا", "بحسب"}
 _JOINT = {"الجانبان", "الطرفان", "الوزيران", "البلدان", "الزعيمان", "الرئيسان", "وزيرا",
           "الجانبين", "الطرفين", "الوزيرين", "اتفقا", "وتعهدا", "تعهدا", "اتفقتا", "الزعيمين"}
@@ -269,7 +272,12 @@ class _Finder:
                     participants.append((host, "host"))
             s, e = trim_span(self.text, tokens[a].start, tokens[b - 1].end)
             s = strip_lead(self.text, s)
-            date = find_date(self.text, tokens, a, b, self.published)
+            # The clause's own date, else the sentence's ("اختتمت اليوم الأربعاء القمة …،
+            # وأقرت بيانا"), else, for what is done at a gathering, the gathering's.
+            date = find_date(self.text, tokens, a, b, self.published) or \
+                find_date(self.text, tokens, lo, hi, self.published)
+            if date is None and mode in _AT_A_GATHERING and self.last_summit is not None:
+                date = self.last_summit.date
             status = _status(self.lex, tokens, a, b, m)
             if mode == "summit" and status == "occurred" and self.last_summit is not None and \
                     not any(r == "host" for _, r in participants):

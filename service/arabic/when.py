@@ -18,7 +18,8 @@ def _is_date_word(t: Token) -> bool:
     for b, _ in bases(t.norm):
         if b in _MONTH_WORDS or b in _WEEKDAYS or b in _RELATIVE:
             return True
-    return t.norm.isdigit() and len(t.norm) in (1, 2, 4)
+    digits = t.norm[1:] if t.norm[:1] == "و" else t.norm  # "يومي 17 و18 نوفمبر"
+    return digits.isdigit() and len(digits) in (1, 2, 4)
 
 
 def find_date(text: str, tokens: list[Token], lo: int, hi: int, published: dt.date | None
