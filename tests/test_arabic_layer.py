@@ -308,3 +308,10 @@ def test_a_stray_mark_a_short_quoted_line_and_vowelled_clitics(extractor: Extrac
     assert [q.text for q in short.quotes] == ["نحن مستعدون للحوار"]
     vowelled = extract(extractor, "وَقَالَ الرئيس الروسي فلاديمير بوتين إن العلاقات جيدة.")
     assert [q.cue for q in vowelled.quotes] == ["قَالَ"]
+
+
+def test_a_dateline_city_only_says_where_the_story_was_filed(extractor: Extractor) -> None:
+    text = ("القاهرة - (وكالات)\nاستقبل وزير الخارجية الأردني رامز سمير الخطيب وفدا "
+            "برلمانيا في عمّان يوم الأحد.")
+    result = extract(extractor, text)
+    assert "مصر" not in [e.name for e in result.entities]

@@ -484,8 +484,13 @@ class _Finder:
             return m.end
         bare = tokens[i].norm[:m.cut]  # the clitic letters the match took off
         back = {tokens[x].norm for x in range(max(0, i - 3), i)}
+        # A dateline ("موسكو - …", "بكين، 14 يوليو (شينخوا) -") only says where it was filed.
+        line_start = i == 0 or "\n" in text[tokens[i - 1].end:tokens[i].start]
+        after = text[end:tokens[m.end].start] if m.end < len(tokens) else ""
+        dateline = line_start and any(c in after for c in "-–—،,")
         locative = before in _LOCATIVE or bare in ("ب", "ل") and k.form == "capital" or (
-            k.form == "capital" and bool(back & {"العاصمه", "عاصمه", "مدينه", "بالعاصمه"}))
+            k.form == "capital" and bool(back & {"العاصمه", "عاصمه", "مدينه", "بالعاصمه"})) \
+            or dateline
         if k.form == "capital" or (k.type == "country" and fold(k.name) in self.lex.cities):
             place = Place(start, end, written, k.en, k.country)
             self.out.places.append(place)
