@@ -72,8 +72,8 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on")] = "1
 def extract(article: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
                                                     help="UTF-8 text file of the article")],
             published: Annotated[Optional[str], typer.Option(help="YYYY-MM-DD")] = None,
-            provider: Annotated[Optional[str], typer.Option(help="local, local:PATH or "
-                                                            "openai:MODEL")] = None,
+            provider: Annotated[Optional[str], typer.Option(
+                help="rules (default), local, local:PATH, openai:MODEL, rules+MODEL")] = None,
             no_cache: Annotated[bool, typer.Option("--no-cache")] = False,
             strict_grounding: Annotated[bool, typer.Option("--strict-grounding")] = False
             ) -> None:
@@ -115,8 +115,8 @@ def batch(source: Annotated[Path, typer.Argument(exists=True, help="A folder of 
               "serves one at a time)")] = None,
           retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Redo the "
                                                      "articles that failed before")] = False,
-          provider: Annotated[Optional[str], typer.Option(help="local, local:PATH or "
-                                                          "openai:MODEL")] = None,
+          provider: Annotated[Optional[str], typer.Option(
+              help="rules (default), local, local:PATH, openai:MODEL, rules+MODEL")] = None,
           published: Annotated[Optional[str], typer.Option(help="YYYY-MM-DD for every "
                                                            "article without its own")] = None
           ) -> None:
