@@ -301,25 +301,29 @@ class _Reader:
         if start is None:
             return None
         if speaker is None:
-            written = tokens[m.start].norm
-            if cue.role == "participle" or not written.endswith(_FEMININE_VERB_END):
-                # The subject of the clause before, in this sentence ("وصف فلان … وقال"),
-                # else the speaker just quoted, else the last person named.
-                same = [mm for mm in self.mentions.before(tokens[m.start].start, last=30)
-                        if sentence.start <= mm.start and mm.actor.type == "person"]
-                recent = self.quotes and self.quotes[-1].sentence.start >= sentence.start - 400
-                if self.quotes and self.quotes[-1].sentence is sentence:
-                    speaker = self.last_speaker
-                elif same:
-                    speaker = same[0].actor
-                elif recent:
-                    speaker = self.last_speaker
-                speaker = speaker or self._nearest_actor(tokens[m.start].start)
-            else:
-                speaker = (self.last_speaker if self.last_speaker is not None and
-                           self.last_speaker.feminine else self._last_feminine(
-                               tokens[m.start].start))
+            speaker = self._continued_speaker(m, sentence)
         return self._content(speaker, start, region, sentence, stop_char)
+
+    def _continued_speaker(self, m: Match[Cue], sentence: Sentence) -> Actor | None:
+        """Who speaks through a cue with no subject of its own: the speaker already quoted
+        in this sentence; else the subject of the sentence's first clause ("وصف فلان … وقال",
+        "اعتمد المجلس قرارا …، ويدعو إلى"); else, for a feminine verb, the last state or body
+        named, and for any other the speaker just quoted or the last person named."""
+        at = self.tokens[m.start].start
+        if self.quotes and self.quotes[-1].sentence is sentence:
+            return self.last_speaker
+        first = next((mm.actor for mm in self.mentions.before(at, last=30)
+                      if sentence.start <= mm.start and mm.kind != "place"
+                      and mm.actor.type in ("person", "organization")), None)
+        if first is not None:
+            return first
+        if m.payload.role != "participle" and \
+                self.tokens[m.start].norm.endswith(_FEMININE_VERB_END):
+            if self.last_speaker is not None and self.last_speaker.feminine:
+                return self.last_speaker
+            return self._last_feminine(at)
+        recent = self.quotes and self.quotes[-1].sentence.start >= sentence.start - 400
+        return (self.last_speaker if recent else None) or self._nearest_actor(at)
 
     def _topic_before(self, i: int, lo: int) -> Actor | None:
         for k in range(i - 1, max(lo, i - 12) - 1, -1):
