@@ -39,12 +39,19 @@ def tokenize(text: str) -> list[Token]:
             for i, m in enumerate(_WORD.finditer(text))]
 
 
+# Words whose first letter only looks like a clitic and whose rest is a lexicon word:
+# "فيصل" is a name, not ف + "يصل" (arrives).
+_WHOLE = frozenset({"فيصل", "فيصلا"})
+
+
 @lru_cache(maxsize=65_536)
 def bases(norm: str) -> tuple[tuple[str, int], ...]:
     """Readings of a word with its clitic prefixes taken off, each with how many letters the
     prefixes took: و/ف (conjunction), then ب/ل/ك (preposition), with لل read as ل + ال."""
     out: list[tuple[str, int]] = [(norm, 0)]
     stems = [(norm, 0)]
+    if norm in _WHOLE:
+        return tuple(out)
     if len(norm) > 2 and norm[0] in "وف":
         stems.append((norm[1:], 1))
         out.append((norm[1:], 1))
