@@ -30,26 +30,33 @@ def main(cache_dir: Path, suites: list[Path]) -> None:
     extractor = Extractor(Settings(provider="local", cache_dir=cache_dir))
     for folder in suites:
         suite = load_suite(folder)
-        scores, missing = [], []
+        scores: dict[str, list] = {}
+        missing: list[str] = []
         for article in suite.articles:
             key = extractor.key_for(ExtractRequest(text=article.text, provider="local"))
             cached = extractor.cache.get(key, Draft)
             if cached is None or article.gold is None:
                 missing.append(article.id)
                 continue
-            draft = merge_drafts(to_draft(analyze(article.text)), cached.value)
-            resolved = resolve(draft, article.text, published=article.published)
-            response = ExtractionResponse(
-                article=Article(id=article.id), entities=resolved.entities,
-                events=resolved.events, quotes=resolved.quotes, positions=resolved.positions,
-                meta=Meta(provider="rules|local", model="merge-only", prompt_version="-"))
-            scores.append(score_article(article.gold, response.model_dump(mode="json")))
-        overall = suite_summary(scores) if scores else {"kinds": {}}
-        print(f"## {suite.name}: rules ∪ local (merge only), {len(scores)} articles"
+            ours = to_draft(analyze(article.text))
+            for name, draft in (("rules", ours), ("rules ∪ local", merge_drafts(ours,
+                                                                              cached.value))):
+                resolved = resolve(draft, article.text, published=article.published)
+                response = ExtractionResponse(
+                    article=Article(id=article.id), entities=resolved.entities,
+                    events=resolved.events, quotes=resolved.quotes,
+                    positions=resolved.positions,
+                    meta=Meta(provider=name, model="merge-only", prompt_version="-"))
+                scores.setdefault(name, []).append(
+                    score_article(article.gold, response.model_dump(mode="json")))
+        print(f"## {suite.name}: {len(scores.get('rules', []))} articles"
               + (f"; no cached model answer for {', '.join(missing)}" if missing else ""))
-        print("| kind | P | R | F1 |\n|---|---|---|---|")
-        for kind, c in overall["kinds"].items():
-            print(f"| {kind} | {c['precision']:.2f} | {c['recall']:.2f} | {c['f1']:.2f} |")
+        print("| composition | entities | events | quotes | positions |\n|---|---|---|---|---|")
+        for name, kept in scores.items():
+            kinds = suite_summary(kept)["kinds"]
+            print(f"| {name} | " + " | ".join(
+                f"{c['precision']:.2f} / {c['recall']:.2f} / {c['f1']:.2f}"
+                for c in kinds.values()) + " |")
         print()
 
 
