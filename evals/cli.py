@@ -133,6 +133,39 @@ def run(suite_dirs: Annotated[Optional[list[Path]], typer.Argument(
         console.print("baseline check passed")
 
 
+@app.command()
+def oracle(suite_dirs: Annotated[Optional[list[Path]], typer.Argument(
+               help="Suite folders (default: every built-in suite)")] = None) -> None:
+    """Run every gold file, as the draft a perfect model would write, through the whole path
+    (validation, prompt-echo screen, resolver, grounding, chunking) and score it against the
+    gold: anything below 1.00 is lost by the pipeline. Exit 1 if anything is."""
+    from evals.oracle import OracleProvider
+    from evals.runner import run_suite
+    from evals.suite import load_suite
+    from service.extractor import Extractor
+    from service.settings import get_settings
+
+    extractor = Extractor(get_settings())
+    lost = False
+    for folder in suite_dirs or BUILTIN_SUITES:
+        suite = load_suite(folder)
+        extractor.providers.register("oracle", OracleProvider(
+            {a.text: a.gold for a in suite.articles if a.gold}))
+        results = run_suite(suite, extractor, provider="oracle", use_cache=False)
+        _print_table(results)
+        overall = results["overall"] or {}
+        for kind, c in overall.get("kinds", {}).items():
+            if c["f1"] < 1.0:
+                lost = True
+        for name, value in overall.get("fields", {}).items():
+            if value < 1.0:
+                lost = True
+                console.print(f"  {suite.name}: field {name} {value:.3f}")
+    if lost:
+        raise typer.Exit(1)
+    console.print("oracle: every kind and field at 1.00 on every suite")
+
+
 def _per_suite(path: Optional[Path], name: str, count: int) -> Optional[Path]:
     """One recording file per suite when several run: rec.json → rec.sco.json."""
     if path is None or count == 1:

@@ -111,6 +111,10 @@ def drop_overlap_duplicates(quotes: list[Quote], events: list[Event], positions:
 
     return (keep(quotes, lambda q: (q.start, q.end), lambda a, b: a.speaker == b.speaker),
             keep(events, lambda e: (e.evidence.start, e.evidence.end),
-                 lambda a, b: a.type == b.type),
+                 # Several talks told in one sentence share it: the same only with the same
+                 # mode and participants too (evals/GUIDE.md).
+                 lambda a, b: a.type == b.type and a.mode == b.mode and
+                 {(p.entity, p.role) for p in a.participants} ==
+                 {(p.entity, p.role) for p in b.participants}),
             keep(positions, lambda p: (p.evidence.start, p.evidence.end),
                  lambda a, b: a.holder == b.holder and a.stance == b.stance))

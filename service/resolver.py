@@ -35,7 +35,6 @@ class Resolved:
 class _Actor:
     entity: DraftEntity
     forms: list[str]  # normalised name and aliases
-    in_article: bool
     referenced: bool = False
 
 
@@ -47,9 +46,6 @@ class _Actors:
         self._warnings = warnings
         self.actors: list[_Actor] = []
         self._by_form: dict[str, _Actor] = {}  # normalised name or alias → its actor
-
-    def _in_article(self, form: str) -> bool:
-        return bool(form) and form in self._index.norm
 
     def add(self, draft: DraftEntity) -> None:
         forms = [f for f in dict.fromkeys(normalize(n) for n in [draft.name, *draft.aliases]) if f]
@@ -64,11 +60,10 @@ class _Actors:
                 "spans": [*known.spans, *draft.spans]})
             existing.entity = merged
             existing.forms = list(dict.fromkeys([*existing.forms, *forms]))
-            existing.in_article = existing.in_article or any(map(self._in_article, forms))
             for form in forms:
                 self._by_form.setdefault(form, existing)
             return
-        self.actors.append(_Actor(draft, forms, any(map(self._in_article, forms))))
+        self.actors.append(_Actor(draft, forms))
         for form in forms:
             self._by_form.setdefault(form, self.actors[-1])
 
@@ -178,13 +173,10 @@ def resolve(draft: Draft, text: str, *, published: dt.date | None = None,
         target = actors.link(p.target) if p.target else None
         positions.append((located, (p, holder, target)))
 
-    # Entities: keep what the article names or what a kept record points at.
+    # Entities: keep what the article names (decided with the mentions below, which read
+    # clitics: "للعراق" names Iraq) or what a kept record points at.
     ids: dict[int, str] = {}
     for actor in actors.actors:
-        if not actor.in_article and not actor.referenced:
-            out.warnings.append(f"dropped entity not found in the article: "
-                                f"{actor.entity.name[:80]!r}")
-            continue
         e = actor.entity
         ids[id(actor)] = f"E{len(ids) + 1}"
         name = e.name
@@ -196,7 +188,8 @@ def resolve(draft: Draft, text: str, *, published: dt.date | None = None,
                                    name_en=e.name_en, title=e.title, country=e.country))
 
     known_spans = {ids[id(a)]: a.entity.spans for a in actors.actors if id(a) in ids}
-    dropped = _attach_mentions(out, text, strict_grounding, known_spans)
+    referenced = {ids[id(a)] for a in actors.actors if a.referenced}
+    dropped = _attach_mentions(out, text, strict_grounding, known_spans, referenced)
 
     for n, (located, (ev, participants, date)) in enumerate(events, start=1):  # type: ignore[misc]
         out.events.append(Event(
@@ -226,10 +219,12 @@ def resolve(draft: Draft, text: str, *, published: dt.date | None = None,
 
 
 def _attach_mentions(out: Resolved, text: str, strict: bool,
-                     known: dict[str, list[tuple[int, int]]]) -> set[str]:
+                     known: dict[str, list[tuple[int, int]]], referenced: set[str]
+                     ) -> set[str]:
     """Fill ``Entity.mentions`` (where the article writes the name or an alias, and the spans
-    a reader of the article already gave, such as "بلاده" for the speaker's state); flag, and
-    under ``strict`` drop, entities the article never names. Returns the ids dropped."""
+    a reader of the article already gave, such as "بلاده" for the speaker's state). An entity
+    the article never names is dropped when nothing points at it; when something does it is
+    flagged, and dropped with what points at it under ``strict``. Returns the ids dropped."""
     found = spans_of(text, {n: [e.name, *e.aliases] for n, e in enumerate(out.entities)})
     dropped: set[str] = set()
     kept: list[Entity] = []
@@ -237,6 +232,11 @@ def _attach_mentions(out: Resolved, text: str, strict: bool,
         given = [(a, b) for a, b in known.get(entity.id, []) if 0 <= a < b <= len(text)]
         spans = [Span(text=text[s:e], start=s, end=e, grounding="exact")
                  for s, e in sorted(set(found[n]) | set(given))]
+        if not spans and entity.id not in referenced:
+            out.warnings.append(f"dropped entity not found in the article: "
+                                f"{entity.name[:80]!r}")
+            dropped.add(entity.id)
+            continue
         if not spans:
             if strict:
                 out.warnings.append(f"dropped entity {entity.id} ({entity.name[:80]!r}) and "
