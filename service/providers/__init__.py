@@ -1,8 +1,9 @@
 """Provider registry: one instance per provider spec per process.
 
 Specs: ``rules`` (the Arabic language layer, no model), ``rules+SPEC`` (a model composed with
-the rules: candidates in its prompt, drafts merged), ``local`` (the bundled GGUF), ``local:/path/model.gguf`` (any GGUF), ``openai:MODEL``
-(any OpenAI-compatible endpoint at ``KHABAR_OPENAI_BASE_URL``).
+the rules: candidates in its prompt, drafts merged), ``local`` (the bundled GGUF),
+``local:/path/model.gguf`` (any GGUF), ``openai:MODEL`` (any OpenAI-compatible endpoint at
+``KHABAR_OPENAI_BASE_URL``).
 """
 
 from __future__ import annotations
