@@ -57,8 +57,10 @@ def test_the_cli_prints_the_same_contract_json(settings: Settings, tmp_path: Pat
              "HOME": str(Path.home())})
     assert done.returncode == 0, done.stderr
     body = json.loads(done.stdout)
-    assert body["schema_version"] == "1"
+    assert body["schema_version"] == "1.1"
     assert body["article"]["published"] == "2021-07-14"
+    # The default provider (rules) reads the article: real records, every one grounded.
+    assert body["meta"]["provider"] == "rules" and body["quotes"] and body["entities"]
 
 
 def test_an_answer_does_not_depend_on_what_the_model_read_before(settings: Settings) -> None:
