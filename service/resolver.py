@@ -41,8 +41,7 @@ class _Actor:
 class _Actors:
     """Entities merged by normalised name, and the lookup from any written form to one."""
 
-    def __init__(self, index: ArticleIndex, warnings: list[str]):
-        self._index = index
+    def __init__(self, warnings: list[str]):
         self._warnings = warnings
         self.actors: list[_Actor] = []
         self._by_form: dict[str, _Actor] = {}  # normalised name or alias → its actor
@@ -108,7 +107,7 @@ def resolve(draft: Draft, text: str, *, published: dt.date | None = None,
             strict_grounding: bool = False, fuzzy_threshold: float = 85.0) -> Resolved:
     out = Resolved()
     index = ArticleIndex(text, fuzzy_threshold=fuzzy_threshold)
-    actors = _Actors(index, out.warnings)
+    actors = _Actors(out.warnings)
     for entity in draft.entities:
         actors.add(entity)
 

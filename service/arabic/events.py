@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from service.arabic.lexicon import Lexicon, Match, Trigger, nisba_country
 from service.arabic.mentions import Actor, Mention, Mentions
-from service.arabic.speech import Quote
+from service.arabic.speech import SPEAKING_SIDES, Quote
 from service.arabic.text import Region, Sentence, Token, bases, trim_span
 from service.arabic.when import find_date, find_place
 
@@ -29,8 +29,9 @@ _WITH = {"مع", "بين"}
 _AT_A_GATHERING = {"adopt_declaration", "agree", "assign_task", "sign_agreement",
                    "pledge_support", "adopt_resolution", "invite"}
 _ASIDES = {"وبحسب", "وحسب", "ووفقا", "وفقا", "بحسب"}
-_JOINT = {"الجانبان", "الطرفان", "الوزيران", "البلدان", "الزعيمان", "الرئيسان", "وزيرا",
-          "الجانبين", "الطرفين", "الوزيرين", "اتفقا", "وتعهدا", "تعهدا", "اتفقتا", "الزعيمين"}
+# Two sides acting together: the subjects speech knows, their other cases, and dual verbs.
+_JOINT = SPEAKING_SIDES | {"وزيرا", "الجانبين", "الطرفين", "الوزيرين", "اتفقا", "وتعهدا",
+                           "تعهدا", "اتفقتا", "الزعيمين"}
 
 
 @dataclass

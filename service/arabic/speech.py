@@ -27,7 +27,7 @@ _STATEMENT = {"بيان", "البيان", "بيانا", "بيانها", "بيا�
 _UNNAMED = {"مصادر", "مصدر", "مراقبون", "محللون", "دبلوماسيون", "مسوولون", "اوساط", "وسايل",
             "خبراء", "تقارير", "انباء"}
 # Two sides speaking together; only the nominative: "الطرفين" after a verb is its object.
-_JOINT = {"الجانبان", "الطرفان", "الوزيران", "البلدان", "الزعيمان", "الرئيسان"}
+SPEAKING_SIDES = {"الجانبان", "الطرفان", "الوزيران", "البلدان", "الزعيمان", "الرئيسان"}
 _FEMININE_VERB_END = "ت"
 WINDOW = 12
 
@@ -150,7 +150,7 @@ class _Reader:
             if t.norm in OPENERS or any(ch in ":«“\"" for ch in
                                         self.text[tokens[j - 1].end:t.start]) and j > i:
                 return None, i
-            if t.norm in _JOINT:
+            if t.norm in SPEAKING_SIDES:
                 return self._joint_speaker(sentence), j + 1
             if t.norm in _STATEMENT:
                 owner, after = self._statement_owner(j + 1, hi)
