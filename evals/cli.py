@@ -44,6 +44,21 @@ def _print_table(results: dict) -> None:
     console.print(table)
 
 
+def _spending(results: dict) -> str:
+    tokens = results["tokens"]
+    line = (f"{results['suite']}: tokens per article {tokens['per_article']['prompt']:,.0f} "
+            f"input / {tokens['per_article']['completion']:,.0f} output "
+            f"({tokens['prompt']:,} / {tokens['completion']:,} in all)")
+    cost = results.get("cost")
+    if cost:
+        line += (f"; cost {cost['suite']:.4f} for the suite, {cost['per_1000_articles']:.2f} "
+                 f"per 1,000 articles (at {cost['price_input_per_m']} / "
+                 f"{cost['price_output_per_m']} per million input / output tokens)")
+    else:
+        line += "; give --price-input/--price-output for the cost"
+    return line
+
+
 @app.command()
 def run(suite_dirs: Annotated[Optional[list[Path]], typer.Argument(
             help="Suite folders (default: every built-in suite under evals/suites)")] = None,
@@ -57,6 +72,12 @@ def run(suite_dirs: Annotated[Optional[list[Path]], typer.Argument(
                           ] = None,
         replay: Annotated[Optional[Path], typer.Option(help="Answer from a recording")] = None,
         no_cache: Annotated[bool, typer.Option("--no-cache")] = False,
+        price_input: Annotated[Optional[float], typer.Option(
+            "--price-input", help="Price per million input tokens (default: "
+            "KHABAR_PRICE_INPUT_PER_M): the run reports its cost")] = None,
+        price_output: Annotated[Optional[float], typer.Option(
+            "--price-output", help="Price per million output tokens (default: "
+            "KHABAR_PRICE_OUTPUT_PER_M)")] = None,
         check_baseline: Annotated[bool, typer.Option(
             "--check-baseline", help="Exit 1 if a micro-F1 falls below the baseline")] = False,
         update_baseline: Annotated[bool, typer.Option(
@@ -77,8 +98,13 @@ def run(suite_dirs: Annotated[Optional[list[Path]], typer.Argument(
     folders = suite_dirs or BUILTIN_SUITES
     runs: list[dict] = []
     floors: dict[str, float] = {}
+    settings = get_settings()
+    prices = {"price_input_per_m": settings.price_input_per_m if price_input is None
+              else price_input,
+              "price_output_per_m": settings.price_output_per_m if price_output is None
+              else price_output}
     try:
-        extractor = Extractor(get_settings())
+        extractor = Extractor(settings)
         for folder in folders:
             suite = load_suite(folder, articles)
             console.print(f"suite {suite.name}: {len(suite.articles)} articles")
@@ -86,7 +112,7 @@ def run(suite_dirs: Annotated[Optional[list[Path]], typer.Argument(
                 suite, extractor, provider=provider,
                 record=_per_suite(record, suite.name, len(folders)),
                 replay=_per_suite(replay, suite.name, len(folders)),
-                use_cache=not no_cache,
+                use_cache=not no_cache, **prices,
                 progress=lambda a: console.print(f"  {a['id']}: {a['seconds']:.1f} s"
                                                  + (f" [red]{a['error']}[/red]" if a["error"]
                                                     else "")))
@@ -94,6 +120,7 @@ def run(suite_dirs: Annotated[Optional[list[Path]], typer.Argument(
             write_reports(results, target, {a.id: a.text for a in suite.articles},
                           {a.id: a.gold for a in suite.articles if a.gold})
             _print_table(results)
+            console.print(_spending(results))
             console.print(f"reports: {target / 'report.md'}, {target / 'report.html'}")
             runs.append(results)
             floors.update({f"{suite.name}/{k}": v for k, v in suite.thresholds.items()})
@@ -116,6 +143,7 @@ def run(suite_dirs: Annotated[Optional[list[Path]], typer.Argument(
                 "/".join(f"{kinds[k][m]:.2f}" for m in ("precision", "recall", "f1"))
                 if k in kinds else "–" for k in KINDS))
         console.print(table)
+        console.print(_spending({"suite": "all suites", **combined}))
     if update_baseline:
         if not reason:
             console.print("[red]error:[/red] --update-baseline needs --reason")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,8 @@ class Recorder:
     def save(self, path: Path) -> None:
         body = {"prompt_version": self._prompt_version, "schema_version": SCHEMA_VERSION,
                 "provider": self.identity.name, "model": self.identity.model,
-                "reads": self.reads, "answers": self.answers}
+                "prompt_set": self.identity.prompt_set, "reads": self.reads,
+                "answers": self.answers}
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
         tmp.write_text(json.dumps(body, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -78,8 +80,10 @@ class Recorder:
 class Replayer:
     """Serves recorded answers in place of a provider."""
 
-    def __init__(self, path: Path, prompt_version: str):
+    def __init__(self, path: Path, version_of: Callable[[str | None], str]):
+        """``version_of`` gives this checkout's version of a prompt set (None: the default)."""
         body = json.loads(path.read_text(encoding="utf-8"))
+        prompt_version = version_of(body.get("prompt_set"))
         recorded = (body.get("prompt_version"), body.get("schema_version"))
         if recorded != (prompt_version, SCHEMA_VERSION):
             raise RecordingMismatch(
@@ -89,7 +93,8 @@ class Replayer:
         self._answers: dict[str, dict[str, Any]] = body["answers"]
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
         self.identity = ProviderIdentity(name=body["provider"], model=body["model"],
-                                         endpoint=f"replay:{digest}")
+                                         endpoint=f"replay:{digest}",
+                                         prompt_set=body.get("prompt_set"))
         self.serial = False
         if body.get("reads") == "article":
             self.draft_for = self._draft_for

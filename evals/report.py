@@ -23,6 +23,14 @@ def markdown(results: dict[str, Any]) -> str:
              f"`{results['prompt_version']}` · schema {results['schema_version']} · "
              f"{results['seconds']:.1f} s · tokens {results['tokens']['prompt']} prompt / "
              f"{results['tokens']['completion']} completion", ""]
+    tokens, cost = results["tokens"], results.get("cost")
+    if "per_article" in tokens:
+        lines[-1:-1] = [f"Tokens per article: {tokens['per_article']['prompt']:,.0f} input, "
+                        f"{tokens['per_article']['completion']:,.0f} output." + (
+                            f" Cost: {cost['suite']:.4f} for the suite, "
+                            f"{cost['per_1000_articles']:.2f} per 1,000 articles (at "
+                            f"{cost['price_input_per_m']} / {cost['price_output_per_m']} per "
+                            "million input / output tokens)." if cost else ""), ""]
     header = "| article | " + " | ".join(f"{k} P / R / F1" for k in KINDS) + \
         " | grounded | valid | s |"
     lines += [header, "|" + "---|" * (len(KINDS) + 4)]

@@ -15,19 +15,48 @@ from service.errors import KhabarError
 from service.extractor import Extractor
 
 
+def usage_and_cost(usage: list[dict[str, int]], n_articles: int, *,
+                   price_input_per_m: float | None = None,
+                   price_output_per_m: float | None = None) -> dict[str, Any]:
+    """Tokens of a run in all and per article, and what they cost at the given prices.
+
+    Prices are per million tokens, in whatever currency they are given in. A cache hit carries
+    the tokens of the call that made the answer, so the figures are what the answers cost to
+    make, whether or not this run paid for them again.
+    """
+    prompt = sum(u.get("prompt_tokens", 0) for u in usage)
+    completion = sum(u.get("completion_tokens", 0) for u in usage)
+    per = max(1, n_articles)
+    out: dict[str, Any] = {"prompt": prompt, "completion": completion,
+                           "per_article": {"prompt": round(prompt / per, 1),
+                                           "completion": round(completion / per, 1)}}
+    if price_input_per_m is None and price_output_per_m is None:
+        return {"tokens": out, "cost": None}
+    cost = (prompt * (price_input_per_m or 0.0) + completion * (price_output_per_m or 0.0)) / 1e6
+    return {"tokens": out, "cost": {
+        "price_input_per_m": price_input_per_m or 0.0,
+        "price_output_per_m": price_output_per_m or 0.0,
+        "suite": round(cost, 6), "per_article": round(cost / per, 6),
+        "per_1000_articles": round(cost / per * 1000, 4)}}
+
+
 def run_suite(suite: Suite, extractor: Extractor, *, provider: str | None = None,
               record: Path | None = None, replay: Path | None = None,
-              use_cache: bool = True, progress: Any = None) -> dict[str, Any]:
+              use_cache: bool = True, progress: Any = None,
+              price_input_per_m: float | None = None,
+              price_output_per_m: float | None = None) -> dict[str, Any]:
     """Extract and score every article; returns the ``results.json`` document."""
     spec = provider or extractor.settings.provider
-    version = extractor.prompts.version
     recorder = None
     if replay is not None:
-        extractor.providers.register(spec, Replayer(replay, version))
+        extractor.providers.register(
+            spec, Replayer(replay, lambda name: extractor.prompt_set(name).version))
     if record is not None:
-        recorder = Recorder(extractor.providers.get(spec), version)
+        inner = extractor.providers.get(spec)
+        recorder = Recorder(inner, extractor.prompts_for(inner).version)
         extractor.providers.register(spec, recorder)
     identity = extractor.providers.get(spec).identity
+    version = extractor.prompts_for(extractor.providers.get(spec)).version
 
     articles: list[dict[str, Any]] = []
     scores = []
@@ -59,13 +88,15 @@ def run_suite(suite: Suite, extractor: Extractor, *, provider: str | None = None
         recorder.save(record)
 
     usage = [a["usage"] for a in articles if a["usage"]]
+    # Per article over the articles answered: a failed call's tokens are not reported to us.
+    spent = usage_and_cost(usage, len(usage), price_input_per_m=price_input_per_m,
+                           price_output_per_m=price_output_per_m)
     return {
         "suite": suite.name, "provider": identity.name, "model": identity.model,
         "prompt_version": version, "schema_version": SCHEMA_VERSION,
         "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - started, 3),
-        "tokens": {"prompt": sum(u["prompt_tokens"] for u in usage),
-                   "completion": sum(u["completion_tokens"] for u in usage)},
+        **spent,
         "overall": suite_summary(scores) if scores else None,
         "articles": articles,
     }
@@ -99,8 +130,13 @@ def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
     for kind, t in totals.items():
         counts = Counts(**t)
         kinds[kind] = counts.as_dict()
+    usage = [a["usage"] for r in runs for a in r.get("articles", []) if a.get("usage")]
+    prices = next((r["cost"] for r in runs if r.get("cost")), None) or {}
+    spent = usage_and_cost(usage, len(usage),
+                           price_input_per_m=prices.get("price_input_per_m"),
+                           price_output_per_m=prices.get("price_output_per_m"))
     return {"suites": [r["suite"] for r in runs], "overall": {"kinds": kinds},
-            "seconds": round(sum(r["seconds"] for r in runs), 3)}
+            "seconds": round(sum(r["seconds"] for r in runs), 3), **spent}
 
 
 def flat_metrics_of(runs: list[dict[str, Any]]) -> dict[str, float]:

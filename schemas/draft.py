@@ -46,7 +46,7 @@ def _kinds(text: int, name: int, actor: int, n_aliases: int, summary: int, n_par
 
     class DraftEntity(_Draft):
         name: ActorName = Field(description="fullest form of the name as written in the article")
-        type: EntityType
+        type: EntityType = Field(description="person, country, organization, location or other")
         name_en: OptionalName = Field(default=None, description="usual English name")
         title: OptionalName = Field(default=None, description="role as written in the article")
         country: Annotated[Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None,
@@ -59,44 +59,54 @@ def _kinds(text: int, name: int, actor: int, n_aliases: int, summary: int, n_par
         spans: SkipJsonSchema[list[tuple[int, int]]] = Field(default_factory=list)
 
     class DraftParticipant(_Draft):
-        name: ActorName
-        role: Role
+        name: ActorName = Field(description="the actor, named exactly as in entities")
+        role: Role = Field(description="actor, counterpart, host, attendee or target")
 
     class DraftEvent(_Draft):
         evidence: Text = Field(description="the clause reporting the event, copied verbatim")
-        type: EventType
+        type: EventType = Field(description="PLOVER category: CONSULT, AGREE, COOPERATE, AID, ...")
         mode: Name = Field(description="meet, visit, summit, phone_call, sign_agreement, ...")
-        summary_en: Annotated[str, Field(min_length=1, max_length=summary)]
-        participants: list[DraftParticipant] = Field(default_factory=list,
-                                                     max_length=n_participants)
+        summary_en: Annotated[str, Field(min_length=1, max_length=summary)] = Field(
+            description="one plain English sentence")
+        participants: list[DraftParticipant] = Field(
+            default_factory=list, max_length=n_participants,
+            description="the actors taking part, each with its role")
         date: OptionalName = Field(default=None, description="the date as written in the article")
         location: OptionalName = Field(default=None,
                                        description="the place as written in the article")
-        location_en: OptionalName = None
-        status: Status
+        location_en: OptionalName = Field(default=None, description="English name of the place")
+        status: Status = Field(description="occurred, planned, postponed_or_cancelled or ongoing")
         at: SkipJsonSchema[tuple[int, int] | None] = None  # offsets of the evidence, if known
 
     class DraftQuote(_Draft):
-        speaker: ActorName
+        speaker: ActorName = Field(description="whose words they are, named as in entities")
         cue: Name = Field(description="the reporting verb as written: قال، أكد، أضاف، أعرب")
-        kind: QuoteKind
+        kind: QuoteKind = Field(description="direct (in quotation marks or after قال:) or "
+                                "indirect (reported speech)")
         text: Text = Field(description="the quoted words, verbatim, without quotation marks")
         at: SkipJsonSchema[tuple[int, int] | None] = None  # offsets of the text, if known
 
     class DraftPosition(_Draft):
-        holder: ActorName
-        stance: Stance
-        topic_en: Name
+        holder: ActorName = Field(description="who takes the stance, named as in entities")
+        stance: Stance = Field(description="support, oppose, neutral or concern")
+        topic_en: Name = Field(description="the issue, as a short English noun phrase")
         target: OptionalName = Field(default=None,
                                      description="the actor the stance is toward, if any")
         evidence: Text = Field(description="the clause expressing the stance, copied verbatim")
         at: SkipJsonSchema[tuple[int, int] | None] = None  # offsets of the evidence, if known
 
     class Draft(_Draft):
-        entities: list[DraftEntity] = Field(default_factory=list, max_length=n_entities)
-        events: list[DraftEvent] = Field(default_factory=list, max_length=n_records)
-        quotes: list[DraftQuote] = Field(default_factory=list, max_length=n_records)
-        positions: list[DraftPosition] = Field(default_factory=list, max_length=n_records)
+        entities: list[DraftEntity] = Field(
+            default_factory=list, max_length=n_entities,
+            description="every actor named in the article, once each")
+        events: list[DraftEvent] = Field(
+            default_factory=list, max_length=n_records,
+            description="happenings reported, planned or called off, one per distinct happening")
+        quotes: list[DraftQuote] = Field(default_factory=list, max_length=n_records,
+                                         description="words the article attributes to an actor")
+        positions: list[DraftPosition] = Field(
+            default_factory=list, max_length=n_records,
+            description="stances actors take on issues, one per holder and topic")
 
         @classmethod
         def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -119,6 +129,19 @@ def _kinds(text: int, name: int, actor: int, n_aliases: int, summary: int, n_par
 (BoundedEntity, BoundedParticipant, BoundedEvent, BoundedQuote, BoundedPosition,
  BoundedDraft) = _kinds(text=400, name=80, actor=40, n_aliases=3, summary=200,
                         n_participants=8, n_records=12, n_entities=24)
+
+
+def field_meanings() -> str:
+    """What every field of the draft means, as lines a model can read (from the schema itself)."""
+    lines: list[str] = []
+    for label, cls in (("answer", Draft), ("entity", DraftEntity), ("event", DraftEvent),
+                       ("participant", DraftParticipant), ("quote", DraftQuote),
+                       ("position", DraftPosition)):
+        lines.append(f"{label}:")
+        for name, info in cls.model_fields.items():
+            if info.description:
+                lines.append(f"- {name}: {info.description}")
+    return "\n".join(lines)
 
 
 def as_draft(value: BaseModel) -> Any:

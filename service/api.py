@@ -301,11 +301,13 @@ def create_app(settings: Settings | None = None, extractor: Extractor | None = N
             provider = extractor.providers.get()
             ready, detail = provider.ready()
             name = provider.identity.name
+            prompt_version = extractor.prompts_for(provider).version
         except KhabarError as exc:
             ready, detail, name = False, exc.message, settings.provider
+            prompt_version = extractor.prompts.version
         body = {"status": "ok" if ready else "unavailable", "provider": name,
                 "provider_ready": ready, "provider_detail": detail,
-                "cache": extractor.cache.status, "prompt_version": extractor.prompts.version,
+                "cache": extractor.cache.status, "prompt_version": prompt_version,
                 "version": __version__}
         return JSONResponse(body, status_code=200 if ready else 503)
 

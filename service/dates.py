@@ -1,8 +1,10 @@
 """Resolve dates as Arabic news writes them against the publication date.
 
-Handles explicit dates ("4 يوليو/تموز 2024", "٠٣ يونيو ٢٠٢٠", "يومي 17 و18 نوفمبر"), months and
-years ("أواخر تموز/ يوليو", "في العام 2001"), and relative days ("أمس", "اليوم", "غدا",
-"يوم الثلاثاء") when a publication date is known. Anything it cannot read stays unresolved
+Handles explicit dates ("4 يوليو/تموز 2024", "٠٣ يونيو ٢٠٢٠", "يومي 17 و18 نوفمبر"), days
+written as ordinals ("في العاشر من مايو"), months and years ("أواخر تموز/ يوليو", "في العام
+2001"), and, when a publication date is known, relative days ("أمس", "اليوم", "غدا", "يوم
+الثلاثاء"), months and years ("الشهر المقبل", "مطلع العام الجاري", "السنة الماضية"). Weeks and
+spans ("الأسبوع المقبل", "خلال أسبوعين") name no day, month or year and stay unresolved. Anything it cannot read stays unresolved
 (``None``) rather than guessed.
 """
 
@@ -25,6 +27,30 @@ _MONTHS: list[tuple[str, int]] = [
 _WEEKDAYS = {"الاثنين": 0, "الثلاثاء": 1, "الاربعاء": 2, "الخميس": 3, "الجمعه": 4,
              "السبت": 5, "الاحد": 6}
 _RELATIVE = {"امس": -1, "البارحه": -1, "اليوم": 0, "غدا": 1, "الغد": 1}
+
+# Relative months and years: the unit, then how far from the publication date.
+_UNITS = {"الشهر": "month", "العام": "year", "السنه": "year"}
+_SHIFTS = {"الجاري": 0, "الحالي": 0, "الجاريه": 0, "الحاليه": 0, "المقبل": 1, "القادم": 1,
+           "المقبله": 1, "القادمه": 1, "الماضي": -1, "الماضيه": -1, "المنصرم": -1,
+           "المنصرمه": -1}
+
+
+def _ordinal_days() -> list[tuple[str, int]]:
+    units = ["الاول", "الثاني", "الثالث", "الرابع", "الخامس", "السادس", "السابع", "الثامن",
+             "التاسع"]
+    out = [(w, n) for n, w in enumerate(units, 1)] + [("العاشر", 10), ("العشرين", 20),
+                                                      ("الثلاثين", 30)]
+    # 11-19 put the unit before "عشر" (11 has its own form); 21-29 and 31 join it with "و".
+    teens = ["الحادي", *units[1:]]
+    out += [(f"{w} عشر", n) for n, w in enumerate(teens, 11)]
+    out += [(f"{w} والعشرين", n) for n, w in enumerate(teens, 21)]
+    out.append(("الحادي والثلاثين", 31))
+    return sorted(out, key=lambda pair: -len(pair[0]))  # longest first: "الثاني عشر" over "الثاني"
+
+
+_ORDINALS = _ordinal_days()
+_ORDINAL_RE = re.compile(r"(?<!\S)(?:[وفب]?)(" + "|".join(re.escape(w) for w, _ in _ORDINALS)
+                         + r")(?!\S)")
 
 _MONTH_ALT = "|".join(re.escape(name) for name, _ in _MONTHS)
 # "ب" and "و" are clitics glued to a month name in running text ("وتموز"), hence the prefix.
@@ -72,6 +98,8 @@ def resolve_date(text: str, published: dt.date | None) -> tuple[str | None, str 
         # Days are the numbers before the first month name that are not years.
         days = [int(d) for d in _DAY_RE.findall(_YEAR_RE.sub(" ", norm[:first_at]))
                 if 1 <= int(d) <= 31]
+        if not days:  # "في العاشر من مايو"
+            days = [dict(_ORDINALS)[m.group(1)] for m in _ORDINAL_RE.finditer(norm[:first_at])]
         if year is None:
             year = _infer_year(month, norm, published)
         if len(days) >= 2:
@@ -86,6 +114,12 @@ def resolve_date(text: str, published: dt.date | None) -> tuple[str | None, str 
     if published is None:
         return None, None
     words = norm.replace("،", " ").split()
+    for unit, shift in zip(words, words[1:]):
+        if unit in _UNITS and shift in _SHIFTS:
+            if _UNITS[unit] == "year":
+                return _iso(published.year + _SHIFTS[shift]), None
+            index = published.year * 12 + published.month - 1 + _SHIFTS[shift]
+            return _iso(index // 12, index % 12 + 1), None
     for word in words:
         bare = word[1:] if word[:1] in "وب" and word[1:] in _RELATIVE else word
         if bare in _RELATIVE:

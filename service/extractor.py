@@ -37,12 +37,28 @@ class Extractor:
     def __init__(self, settings: Settings, *, cache: ResultCache | None = None,
                  prompts: PromptSet | None = None):
         self.settings = settings
+        # The default set (the embedded model's); remote providers read another one.
         self.prompts = prompts or load_prompts(settings.prompts_dir, settings.prompt_name)
         self.cache = cache or ResultCache(settings.cache_dir, enabled=settings.cache_enabled)
-        self.providers = ProviderRegistry(settings, self.prompts)
-        self.guard = PromptEchoGuard([self.prompts.system,
-                                      *(e.article for e in self.prompts.examples),
-                                      *(e.output for e in self.prompts.examples)])
+        self.providers = ProviderRegistry(settings, self.prompt_set)
+        self._guards: dict[str, PromptEchoGuard] = {}
+
+    def prompt_set(self, name: str | None) -> PromptSet:
+        """The prompt set called ``name`` (None: the default one)."""
+        if name is None or name == self.prompts.name:
+            return self.prompts
+        return load_prompts(self.settings.prompts_dir, name)
+
+    def prompts_for(self, provider: Provider) -> PromptSet:
+        return self.prompt_set(provider.identity.prompt_set)
+
+    def _guard(self, prompts: PromptSet) -> PromptEchoGuard:
+        guard = self._guards.get(prompts.version)
+        if guard is None:
+            guard = self._guards[prompts.version] = PromptEchoGuard(
+                [prompts.system, *(e.article for e in prompts.examples),
+                 *(e.output for e in prompts.examples)])
+        return guard
 
     def key_for(self, request: ExtractRequest) -> str:
         return self._key(request.text, self.providers.get(request.provider))
@@ -50,7 +66,8 @@ class Extractor:
     def _key(self, text: str, provider: Provider) -> str:
         identity = provider.identity
         return cache_key(text=text, provider=identity.name, model=identity.model,
-                         endpoint=identity.endpoint, prompt_version=self.prompts.version,
+                         endpoint=identity.endpoint,
+                         prompt_version=self.prompts_for(provider).version,
                          schema_version=SCHEMA_VERSION, sampling=identity.sampling)
 
     def _answer(self, text: str, provider: Provider, use_cache: bool
@@ -67,7 +84,7 @@ class Extractor:
             # A provider may narrow the draft for this text (the embedded model's span choices).
             shape = getattr(provider, "response_model_for", None)
             model = shape(text) if shape is not None else Draft
-            completion = provider.complete(self.prompts.messages(text), model)
+            completion = provider.complete(self.prompts_for(provider).messages(text), model)
         answer = CachedAnswer(value=as_draft(completion.value), model=completion.model,
                               prompt_tokens=completion.prompt_tokens,
                               completion_tokens=completion.completion_tokens)
@@ -108,7 +125,8 @@ class Extractor:
         else:
             answer, cached = self._answer(request.text, provider, use_cache)
         assert isinstance(answer.value, Draft)
-        screened, withheld = self.guard.screen(answer.value.model_dump(), request.text)
+        prompts = self.prompts_for(provider)
+        screened, withheld = self._guard(prompts).screen(answer.value.model_dump(), request.text)
         draft = (unbounded_draft(screened) if chunks > 1 else
                  Draft.model_validate(screened)) if withheld else answer.value
         resolved = resolve(draft, request.text, published=request.published,
@@ -125,7 +143,7 @@ class Extractor:
             entities=resolved.entities, events=resolved.events, quotes=resolved.quotes,
             positions=resolved.positions,
             meta=Meta(provider=provider.identity.name, model=answer.model,
-                      prompt_version=self.prompts.version, cached=cached,
+                      prompt_version=prompts.version, cached=cached,
                       latency_ms=round((time.perf_counter() - started) * 1000),
                       usage=Usage(prompt_tokens=answer.prompt_tokens,
                                   completion_tokens=answer.completion_tokens),

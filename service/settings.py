@@ -23,7 +23,8 @@ class Settings(BaseSettings):
     # Providers a caller may name per request (comma-separated fnmatch patterns). The deployment's
     # own provider is always allowed. "local:*" is left out by default: it would let any caller
     # make the server open a file path of their choosing and load it into memory.
-    request_providers: str = "rules,local,openai:*,rules+local,rules+openai:*"
+    request_providers: str = ("rules,local,openai:*,anthropic:*,rules+local,rules+openai:*,"
+                              "rules+anthropic:*")
     # Distinct per-request providers kept built at once (least recently used ones are dropped).
     provider_pool_size: int = 16
     openai_base_url: str = "https://api.openai.com/v1"
@@ -33,11 +34,19 @@ class Settings(BaseSettings):
     # (response_format with the schema: OpenAI, vLLM, Ollama, llama.cpp) or "json"
     # (json_object plus the schema in the system message, for servers without schemas).
     openai_mode: Literal["json_schema", "json"] = "json_schema"
+    # Anthropic's Messages API ("anthropic:MODEL"; pip install "khabar[anthropic]").
+    anthropic_base_url: str = "https://api.anthropic.com"
+    anthropic_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ANTHROPIC_API_KEY", "KHABAR_ANTHROPIC_API_KEY"))
 
     # Sampling: part of every cache key.
     temperature: float = 0.0
     top_p: float = 1.0
     max_tokens: int = 1536
+    # A capable model's whole answer on a long report runs to thousands of tokens (dozens of
+    # records with verbatim evidence); a bound fit for the embedded model would cut it off.
+    remote_max_tokens: int = Field(default=16_384, ge=256)
     seed: int = 0
 
     # Re-asks after output that fails validation, and retries of transient provider failures.
@@ -76,7 +85,15 @@ class Settings(BaseSettings):
     chunk_concurrency: int = Field(default=4, ge=1)
     fuzzy_threshold: float = 85.0
     prompts_dir: Path = PROJECT_ROOT / "prompts"
+    # The embedded model's prompt set (short, with few-shot examples it can imitate) and the
+    # one capable remote models get (the labelling guide itself: prompts/guided/).
     prompt_name: str = "extract"
+    remote_prompt_name: str = "guided"
+
+    # Prices per million input / output tokens of the provider in use, for cost reports
+    # (``khabar evals run``); any currency.
+    price_input_per_m: float | None = Field(default=None, ge=0)
+    price_output_per_m: float | None = Field(default=None, ge=0)
 
     def tokens(self) -> list[bytes]:
         raw = self.api_tokens.get_secret_value()
@@ -85,9 +102,10 @@ class Settings(BaseSettings):
     def provider_patterns(self) -> list[str]:
         return [p.strip() for p in self.request_providers.split(",") if p.strip()]
 
-    def sampling(self) -> dict[str, float | int]:
+    def sampling(self, remote: bool = False) -> dict[str, float | int]:
         return {"temperature": self.temperature, "top_p": self.top_p,
-                "max_tokens": self.max_tokens, "seed": self.seed}
+                "max_tokens": self.remote_max_tokens if remote else self.max_tokens,
+                "seed": self.seed}
 
 
 @lru_cache(maxsize=1)

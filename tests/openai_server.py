@@ -53,6 +53,7 @@ class OpenAIServer:
     # When set, unscripted requests are answered by what it makes of the request body.
     responder: Callable[[dict[str, Any]], Action] | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)  # of each request, in order
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def push(self, *actions: Action) -> None:
@@ -64,6 +65,34 @@ class OpenAIServer:
             if self.script:
                 return self.script.popleft()
         return self.chooser() if self.chooser is not None else self.default
+
+    async def take(self, request: Request) -> tuple[dict[str, Any], Action]:
+        """Record a request (body and headers) and choose its action."""
+        body = await request.json()
+        with self._lock:
+            self.requests.append(body)
+            self.headers.append(dict(request.headers))
+        action = self.responder(body) if self.responder is not None and not self.script \
+            else self._next()
+        if action.delay_s:
+            await asyncio.sleep(action.delay_s)
+        return body, action
+
+    @staticmethod
+    async def fault(action: Action, error: dict[str, Any]) -> Response | None:
+        """The faulty response an action asks for (``error`` is the protocol's error body)."""
+        if action.drop:
+            async def cut() -> Any:
+                yield b'{"id": "'
+                raise _Dropped()
+            return StreamingResponse(cut(), media_type="application/json")
+        if action.raw_body is not None:
+            return PlainTextResponse(action.raw_body, media_type="application/json")
+        if action.status != 200:
+            headers = {"retry-after": str(action.retry_after)} \
+                if action.retry_after is not None else None
+            return JSONResponse(error, status_code=action.status, headers=headers)
+        return None
 
     def app(self) -> FastAPI:
         app = FastAPI()
@@ -80,26 +109,11 @@ class OpenAIServer:
 
         @app.post("/v1/chat/completions")
         async def chat(request: Request) -> Response:
-            body = await request.json()
-            with self._lock:
-                self.requests.append(body)
-            action = self.responder(body) if self.responder is not None and not self.script \
-                else self._next()
-            if action.delay_s:
-                await asyncio.sleep(action.delay_s)
-            if action.drop:
-                async def cut() -> Any:
-                    yield b'{"id": "chatcmpl-'
-                    raise _Dropped()
-                return StreamingResponse(cut(), media_type="application/json")
-            if action.raw_body is not None:
-                return PlainTextResponse(action.raw_body, media_type="application/json")
-            if action.status != 200:
-                headers = {"retry-after": str(action.retry_after)} \
-                    if action.retry_after is not None else None
-                return JSONResponse({"error": {"message": "injected failure",
-                                               "type": "server_error"}},
-                                    status_code=action.status, headers=headers)
+            body, action = await self.take(request)
+            failed = await self.fault(action, {"error": {"message": "injected failure",
+                                                         "type": "server_error"}})
+            if failed is not None:
+                return failed
             return JSONResponse({
                 "id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion",
                 "created": int(time.time()), "model": body.get("model", "test-model"),

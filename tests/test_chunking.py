@@ -120,7 +120,9 @@ def test_a_prompt_echo_in_one_chunk_is_withheld_and_the_rest_kept(tmp_path: Path
     from service.prompting import load_prompts
 
     settings = _settings(tmp_path)
-    echo = " ".join(load_prompts(settings.prompts_dir, settings.prompt_name).system.split()[:14])
+    # What the openai provider is asked with: the remote prompt set.
+    echo = " ".join(load_prompts(settings.prompts_dir,
+                                 settings.remote_prompt_name).system.split()[:14])
 
     def leaky(body: dict[str, Any]) -> Any:
         action = _reader(body)

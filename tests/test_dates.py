@@ -46,3 +46,29 @@ def test_relative_dates_stay_unresolved_without_a_publication_date() -> None:
 def test_phrases_without_a_date_are_not_guessed() -> None:
     assert resolve_date("الخريف المقبل", THURSDAY) == (None, None)
     assert resolve_date("في الوقت المناسب", THURSDAY) == (None, None)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("في الثالث من أغسطس", ("2024-08-03", None)),
+    ("في الخامس عشر من شباط الماضي", ("2024-02-15", None)),
+    ("الحادي والثلاثين من كانون الأول 2019", ("2019-12-31", None)),
+    ("الشهر الجاري", ("2024-07", None)),
+    ("الشهر الماضي", ("2024-06", None)),
+    ("أواخر الشهر المقبل", ("2024-08", None)),
+    ("مطلع العام المقبل", ("2025", None)),
+    ("خلال السنة الماضية", ("2023", None)),
+])
+def test_ordinal_days_and_relative_months_and_years(
+        text: str, expected: tuple[str | None, str | None]) -> None:
+    assert resolve_date(text, THURSDAY) == expected
+
+
+@pytest.mark.parametrize("text", ["الأسبوع المقبل", "خلال أسبوعين", "في الأول من الشهر نفسه",
+                                  "حينها"])
+def test_weeks_spans_and_anaphora_stay_unresolved(text: str) -> None:
+    # A week or a span names no day, month or year; "the same month" needs the sentence before.
+    assert resolve_date(text, THURSDAY) == (None, None)
+
+
+def test_relative_months_and_years_need_a_publication_date() -> None:
+    assert resolve_date("الشهر المقبل", None) == (None, None)

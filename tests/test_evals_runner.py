@@ -150,3 +150,37 @@ def test_the_rules_provider_is_recorded_by_article_and_replayed(settings: Settin
                       use_cache=False)
     assert again["overall"] == first["overall"]
     assert again["articles"][0]["error"] is None
+
+
+def test_a_run_reports_tokens_per_article_and_the_cost_at_given_prices(
+        settings: Settings, openai_server: tuple[OpenAIServer, str], suite_dir: Path,
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake, url = openai_server
+    fake.push(answer(RICHER))  # the loopback server reports 100 input and 20 output tokens
+    monkeypatch.setenv("KHABAR_OPENAI_BASE_URL", url)
+    monkeypatch.setenv("KHABAR_CACHE_DIR", str(tmp_path / "cli-cache"))
+    monkeypatch.setenv("KHABAR_PRICE_OUTPUT_PER_M", "10")  # a setting; the flag overrides it
+    get_settings.cache_clear()
+    try:
+        out = tmp_path / "priced"
+        done = CliRunner().invoke(app, ["evals", "run", str(suite_dir), "--provider",
+                                        "openai:test-model", "--out", str(out),
+                                        "--price-input", "2.5"])
+        assert done.exit_code == 0, done.output
+    finally:
+        get_settings.cache_clear()
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert results["tokens"]["per_article"] == {"prompt": 100.0, "completion": 20.0}
+    # 100 × 2.5 + 20 × 10 per million tokens, for one article.
+    assert results["cost"]["suite"] == pytest.approx(450e-6)
+    assert results["cost"]["per_1000_articles"] == pytest.approx(0.45)
+    assert "per 1,000 articles" in (out / "report.md").read_text(encoding="utf-8")
+    assert "0.45 per 1,000 articles" in " ".join(done.output.split())
+
+
+def test_without_prices_a_run_reports_tokens_and_no_cost(
+        settings: Settings, openai_server: tuple[OpenAIServer, str], suite_dir: Path) -> None:
+    fake, url = openai_server
+    fake.push(answer(RICHER))
+    results = run_suite(load_suite(suite_dir), _extractor(settings, url))
+    assert results["tokens"]["prompt"] == 100 and results["cost"] is None

@@ -32,7 +32,8 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Client
 
 
 def _prompt_lines(app: object) -> list[str]:
-    prompts = app.state.extractor.prompts  # type: ignore[attr-defined]
+    extractor = app.state.extractor  # type: ignore[attr-defined]
+    prompts = extractor.prompts_for(extractor.providers.get())  # what the provider is asked
     return [line.strip() for line in prompts.system.splitlines() if len(line.strip()) > 40]
 
 
@@ -82,7 +83,8 @@ def test_a_model_that_obeys_an_injection_does_not_leak_the_prompt(
     fake, url = openai_server
     app = create_app(settings.model_copy(update={"openai_base_url": url,
                                                  "provider": "openai:test-model"}))
-    system = app.state.extractor.prompts.system
+    extractor = app.state.extractor  # type: ignore[attr-defined]
+    system = extractor.prompts_for(extractor.providers.get()).system
     obeying = {**DRAFT_003, "events": [{**DRAFT_003["events"][0], "summary_en": system[:190]}],
                "positions": [{**DRAFT_003["positions"][0], "topic_en": system[-60:]}]}
     fake.push(answer(obeying))

@@ -3,7 +3,11 @@
 Specs: ``rules`` (the Arabic language layer, no model), ``rules+SPEC`` (a model composed with
 the rules: candidates in its prompt, drafts merged), ``local`` (the bundled GGUF),
 ``local:/path/model.gguf`` (any GGUF), ``openai:MODEL`` (any OpenAI-compatible endpoint at
-``KHABAR_OPENAI_BASE_URL``).
+``KHABAR_OPENAI_BASE_URL``), ``anthropic:MODEL`` (Anthropic's Messages API; the ``anthropic``
+extra).
+
+The embedded model is asked with the short prompt set it can follow (``KHABAR_PROMPT_NAME``);
+remote models with the labelling guide itself (``KHABAR_REMOTE_PROMPT_NAME``).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import fnmatch
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 
 from service.errors import ProviderNotAllowed, UnknownProvider
 from service.prompting import PromptSet
@@ -21,9 +26,9 @@ __all__ = ["Completion", "Provider", "ProviderIdentity", "ProviderRegistry"]
 
 
 class ProviderRegistry:
-    def __init__(self, settings: Settings, prompts: PromptSet):
+    def __init__(self, settings: Settings, prompts_for: Callable[[str], PromptSet]):
         self._settings = settings
-        self._prompts = prompts
+        self._prompts_for = prompts_for
         self._providers: OrderedDict[str, Provider] = OrderedDict()
         # The deployment's provider and registered ones stay; callers' choices come and go.
         self._pinned: set[str] = {settings.provider.strip()}
@@ -50,7 +55,8 @@ class ProviderRegistry:
         if spec == self._settings.provider.strip():
             return
         kind, _, arg = spec.removeprefix("rules+").partition(":")
-        if kind not in ("local", "openai", "rules") or (kind == "openai" and not arg):
+        if kind not in ("local", "openai", "anthropic", "rules") or \
+                (kind in ("openai", "anthropic") and not arg):
             self._build(spec)  # raises the same UnknownProvider message as any other path
         patterns = self._settings.provider_patterns()
         if not any(fnmatch.fnmatchcase(spec, p) for p in patterns):
@@ -72,8 +78,10 @@ class ProviderRegistry:
             if inner.startswith("rules"):
                 raise UnknownProvider(f"unknown provider {spec!r}: 'rules+' composes the rules "
                                       "with a model ('rules+local', 'rules+openai:MODEL')")
-            return ComposedProvider(self._build("rules"), self._build(inner),
-                                    self._prompts.messages)
+            model = self._build(inner)
+            return ComposedProvider(self._build("rules"), model,
+                                    self._prompts_for(model.identity.prompt_set or
+                                                      self._settings.prompt_name).messages)
         if spec == "rules":
             from service.providers.rules import RulesProvider
 
@@ -82,12 +90,20 @@ class ProviderRegistry:
         if kind == "local":
             from service.providers.local import LocalProvider
 
-            return LocalProvider(self._settings, self._prompts, arg or None)
+            return LocalProvider(self._settings, self._prompts_for(self._settings.prompt_name),
+                                 arg or None)
         if kind == "openai":
             if not arg:
                 raise UnknownProvider("provider 'openai' needs a model name: 'openai:MODEL'")
             from service.providers.openai_compat import OpenAICompatProvider
 
             return OpenAICompatProvider(self._settings, arg)
+        if kind == "anthropic":
+            if not arg:
+                raise UnknownProvider("provider 'anthropic' needs a model name: "
+                                      "'anthropic:MODEL'")
+            from service.providers.anthropic_messages import AnthropicProvider
+
+            return AnthropicProvider(self._settings, arg)
         raise UnknownProvider(f"unknown provider {spec!r}: use 'rules', 'local', "
-                              "'local:/path/model.gguf' or 'openai:MODEL'")
+                              "'local:/path/model.gguf', 'openai:MODEL' or 'anthropic:MODEL'")

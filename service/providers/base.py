@@ -7,13 +7,12 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 import instructor
-import openai
 from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 from pydantic import BaseModel
 
 from service.errors import (InvalidModelOutput, KhabarError, ProviderBusy, ProviderTimeout,
                             ProviderUnavailable)
-from service.providers.retry import DeadlineExceeded, retry_after_seconds
+from service.providers.retry import DeadlineExceeded, retry_after_seconds, sdk_errors
 
 
 @dataclass
@@ -34,6 +33,9 @@ class ProviderIdentity:
     model: str
     sampling: dict[str, Any] = field(default_factory=dict)
     endpoint: str | None = None
+    # The prompt set (a folder under prompts/) the provider is asked with; None for providers
+    # that read the article itself (the rules).
+    prompt_set: str | None = None
 
 
 class Provider(Protocol):
@@ -53,8 +55,9 @@ def usage_of(result: BaseModel) -> tuple[int, int]:
     usage = getattr(raw, "usage", None)
     if usage is None:
         return 0, 0
-    return int(getattr(usage, "prompt_tokens", 0) or 0), \
-        int(getattr(usage, "completion_tokens", 0) or 0)
+    # OpenAI's names, then Anthropic's.
+    return int(getattr(usage, "prompt_tokens", 0) or getattr(usage, "input_tokens", 0) or 0), \
+        int(getattr(usage, "completion_tokens", 0) or getattr(usage, "output_tokens", 0) or 0)
 
 
 @lru_cache(maxsize=32)
@@ -84,7 +87,7 @@ def _root_cause(exc: BaseException) -> BaseException:
     while id(exc) not in seen:
         seen.add(id(exc))
         nxt = exc.__cause__ or exc.__context__
-        if nxt is None or isinstance(exc, openai.APIError):
+        if nxt is None or isinstance(exc, sdk_errors("APIError")):
             break
         exc = nxt
     return exc
@@ -103,19 +106,19 @@ def as_khabar_error(exc: BaseException, provider: str) -> KhabarError:
     if isinstance(cause, DeadlineExceeded):
         return ProviderTimeout(f"{provider}: no valid answer within the request deadline "
                                "(KHABAR_REQUEST_TIMEOUT_S)")
-    if isinstance(cause, openai.APITimeoutError):
+    if isinstance(cause, sdk_errors("APITimeoutError")):
         return ProviderTimeout(f"{provider}: the model provider did not answer in time")
-    if isinstance(cause, openai.APIConnectionError):
+    if isinstance(cause, sdk_errors("APIConnectionError")):
         return ProviderUnavailable(f"{provider}: could not connect to the model provider")
-    if isinstance(cause, openai.APIResponseValidationError):
+    if isinstance(cause, sdk_errors("APIResponseValidationError")):
         return ProviderUnavailable(f"{provider}: the model provider sent a response that is "
-                                   "not valid OpenAI-protocol JSON")
-    if isinstance(cause, openai.RateLimitError):
+                                   "not valid JSON of its protocol")
+    if isinstance(cause, sdk_errors("RateLimitError")):
         return ProviderBusy(f"{provider}: the model provider is rate-limiting requests",
                             retry_after=retry_after_seconds(cause) or 1.0)
-    if isinstance(cause, openai.APIStatusError):
+    if isinstance(cause, sdk_errors("APIStatusError")):
         return ProviderUnavailable(f"{provider}: the model provider answered HTTP "
-                                   f"{cause.status_code}")
+                                   f"{getattr(cause, 'status_code', '?')}")
     if isinstance(exc, InstructorRetryException):
         attempts = getattr(exc, "n_attempts", None) or "all"
         return InvalidModelOutput(f"{provider}: the model's answer did not match the schema "

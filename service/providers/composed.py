@@ -51,7 +51,8 @@ class ComposedProvider:
         self.identity = ProviderIdentity(
             name=f"rules+{model.identity.name}",
             model=f"{model.identity.model}+{rules.identity.model}",
-            sampling=model.identity.sampling, endpoint=model.identity.endpoint)
+            sampling=model.identity.sampling, endpoint=model.identity.endpoint,
+            prompt_set=model.identity.prompt_set)
 
     def ready(self) -> tuple[bool, str]:
         return self._model.ready()

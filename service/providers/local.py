@@ -73,7 +73,8 @@ class LocalProvider:
                     "repeat_penalty": settings.local_repeat_penalty,
                     "span_choices": settings.local_span_choices,
                     "context": settings.local_context}
-        self.identity = ProviderIdentity(name=name, model=model, sampling=sampling)
+        self.identity = ProviderIdentity(name=name, model=model, sampling=sampling,
+                                         prompt_set=prompts.name)
         self._create = instructor.patch(create=self._chat_completion,
                                         mode=instructor.Mode.JSON_SCHEMA)
 

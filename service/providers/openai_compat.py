@@ -22,8 +22,9 @@ class OpenAICompatProvider:
         self._client = openai.OpenAI(base_url=settings.openai_base_url, api_key=key or "unused",
                                      timeout=settings.request_timeout_s, max_retries=0)
         self.identity = ProviderIdentity(name=f"openai:{model}", model=model,
-                                         sampling=settings.sampling(),
-                                         endpoint=f"{settings.openai_base_url}#{settings.openai_mode}")
+                                         sampling=settings.sampling(remote=True),
+                                         endpoint=f"{settings.openai_base_url}#{settings.openai_mode}",
+                                         prompt_set=settings.remote_prompt_name)
 
     def ready(self) -> tuple[bool, str]:
         # Probing the endpoint on every health check would spend the user's quota.
@@ -40,4 +41,4 @@ class OpenAICompatProvider:
         patched = instructor.patch(create=create, mode=_MODES[s.openai_mode])
         return structured_call(patched, self.identity, messages, response_model,
                                max_retries=self._settings.max_retries, model=self.identity.model,
-                               **self._settings.sampling())
+                               **self._settings.sampling(remote=True))

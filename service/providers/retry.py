@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import openai
+import importlib
+from functools import cache
+
 from tenacity import (RetryCallState, Retrying, retry_if_exception, stop_after_attempt,
                       stop_before_delay)
 from tenacity.wait import wait_base, wait_exponential_jitter
@@ -21,12 +23,31 @@ from tenacity.wait import wait_base, wait_exponential_jitter
 T = TypeVar("T")
 
 
+# The provider SDKs we speak (both generated from one template) name their errors alike.
+_SDKS = ("openai", "anthropic")
+
+
+@cache
+def sdk_errors(name: str) -> tuple[type[BaseException], ...]:
+    """The exception class called ``name`` (``RateLimitError`` …) of every installed SDK."""
+    found = []
+    for sdk in _SDKS:
+        try:
+            found.append(getattr(importlib.import_module(sdk), name))
+        except (ImportError, AttributeError):  # anthropic is an optional extra
+            continue
+    return tuple(found)
+
+
 def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError,
-                        openai.RateLimitError, openai.InternalServerError)):
+    if isinstance(exc, sdk_errors("APITimeoutError") + sdk_errors("APIConnectionError")
+                  + sdk_errors("RateLimitError") + sdk_errors("InternalServerError")):
         return True
-    return isinstance(exc, openai.APIStatusError) and exc.status_code in (408, 409, 429) \
-        or isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
+    if isinstance(exc, sdk_errors("APIStatusError")):
+        status = getattr(exc, "status_code", 0)
+        # 529: Anthropic's "overloaded".
+        return status in (408, 409, 429) or status >= 500
+    return False
 
 
 def retry_after_seconds(exc: BaseException | None) -> float | None:
