@@ -13,6 +13,7 @@ from schemas.draft import Draft, as_draft
 from service.cache import CachedAnswer, ResultCache, cache_key
 from service.errors import ArticleTooLarge
 from service.leakguard import PromptEchoGuard
+from service.singleflight import SingleFlight
 from service.prompting import PromptSet, load_prompts
 from service.providers import ProviderRegistry
 from service.chunking import drop_overlap_duplicates, merge_drafts, split, unbounded_draft
@@ -39,7 +40,10 @@ class Extractor:
         self.settings = settings
         # The default set (the embedded model's); remote providers read another one.
         self.prompts = prompts or load_prompts(settings.prompts_dir, settings.prompt_name)
-        self.cache = cache or ResultCache(settings.cache_dir, enabled=settings.cache_enabled)
+        self.cache = cache or ResultCache(settings.cache_dir, enabled=settings.cache_enabled,
+                                          url=settings.cache_url, ttl_s=settings.cache_ttl_s,
+                                          max_bytes=settings.cache_max_bytes)
+        self.flights = SingleFlight()
         self.providers = ProviderRegistry(settings, self.prompt_set)
         self._guards: dict[str, PromptEchoGuard] = {}
 
@@ -74,9 +78,24 @@ class Extractor:
                 ) -> tuple[CachedAnswer, bool]:
         """The validated draft for ``text`` (from the cache when allowed), and whether cached."""
         key = self._key(text, provider)
-        answer = self.cache.get(key, Draft) if use_cache else None
+        if not use_cache:
+            return self._call(text, provider, key, use_cache=False), False
+        answer = self.cache.get(key, Draft)
         if answer is not None:
             return answer, True
+        # One provider call per article at a time: later callers wait for the first one's
+        # answer, in this process (a lock per key) and on every process sharing the cache (the
+        # backend's lock). A waiter that times out calls the provider itself.
+        with self.flights.hold(key), \
+                self.cache.lock(key, self.settings.single_flight_timeout_s,
+                                self.settings.single_flight_lease_s):
+            answer = self.cache.get(key, Draft)
+            if answer is not None:
+                return answer, True
+            return self._call(text, provider, key, use_cache=True), False
+
+    def _call(self, text: str, provider: Provider, key: str, *, use_cache: bool
+              ) -> CachedAnswer:
         direct = getattr(provider, "draft_for", None)
         if direct is not None:  # providers that read the article, not a prompt (rules)
             completion = direct(text)
@@ -90,7 +109,7 @@ class Extractor:
                               completion_tokens=completion.completion_tokens)
         if use_cache:
             self.cache.set(key, answer)
-        return answer, False
+        return answer
 
     def _chunked_answer(self, text: str, provider: Provider, use_cache: bool
                         ) -> tuple[CachedAnswer, bool, int]:

@@ -77,6 +77,27 @@ class Settings(BaseSettings):
 
     cache_dir: Path = Path.home() / ".cache" / "khabar"
     cache_enabled: bool = True
+    # Where answers are kept: unset (cache_dir, diskcache), "file:///path", or
+    # "redis://host:port/db" to share them between every replica on that Redis.
+    cache_url: str | None = None
+    # Entries expire after this many seconds (unset: kept until evicted for size).
+    cache_ttl_s: float | None = Field(default=None, gt=0)
+    # diskcache evicts beyond this size; on Redis, writes stop while the server uses more.
+    cache_max_bytes: int = Field(default=4 * 2**30, ge=1)
+    # Concurrent misses for one article wait at most this long for the first caller's answer.
+    single_flight_timeout_s: float = Field(default=300.0, gt=0)
+    # The first caller holds the article's lock as a lease it renews while it works: one that
+    # died (killed, host lost) frees it within this time, and a waiter goes ahead.
+    single_flight_lease_s: float = Field(default=6.0, gt=0)
+
+    # Jobs (POST /jobs) run on Celery workers (khabar worker) with this broker, which also
+    # holds the jobs' state and result lines: "redis://host:port/db". Unset: no jobs endpoint.
+    broker_url: str | None = None
+    # A task a worker took and never acknowledged (the worker died) is handed out again after
+    # this long; set it above the longest article's extraction time.
+    job_visibility_timeout_s: float = Field(default=3600.0, gt=0)
+    # Articles one worker extracts at once (threads: provider calls are mostly waiting).
+    worker_concurrency: int = Field(default=4, ge=1)
     max_chars: int = 50_000
     # Longer articles are extracted in overlapping chunks (about 4,500 tokens of Arabic: room
     # in the embedded model's 8,192-token context for the prompt and the answer).
