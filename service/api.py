@@ -26,6 +26,7 @@ from schemas.contract import NOT_BLANK, ErrorResponse, ExtractionResponse, Extra
 from service import __version__
 from service.errors import KhabarError
 from service.extractor import Extractor
+from service.jobs.routes import JSONL_MEDIA, add_job_routes
 from service.settings import Settings, get_settings
 from service.visualization import review_page
 
@@ -53,12 +54,16 @@ class Gatekeeper:
     """
 
     OPEN_PATHS = frozenset({"/healthz"})
-    # Paths whose page posts an HTML form; every other body must be JSON.
+    # Paths whose page posts an HTML form; every other body must be JSON (or, for jobs, JSONL).
     FORM_PATHS = frozenset({"/view"})
+    JOB_PATHS = frozenset({"/jobs"})
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, tokens: list[bytes]):
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, tokens: list[bytes],
+                 max_job_bytes: int | None = None):
         self.app = app
         self.max_body_bytes = max_body_bytes
+        # A job carries many articles: its own cap.
+        self.max_job_bytes = max_job_bytes or max_body_bytes
         self.tokens = tokens
 
     def _authorized(self, headers: Headers) -> bool:
@@ -98,19 +103,23 @@ class Gatekeeper:
                                     {"www-authenticate": "Bearer"}))
                 return
             media = _media_type(headers)
+            job = scope["path"] in self.JOB_PATHS
             form_ok = scope["path"] in self.FORM_PATHS and media == _FORM_MEDIA
+            jsonl_ok = job and media in JSONL_MEDIA
             if scope["method"] in ("POST", "PUT", "PATCH") and media and not form_ok \
-                    and media != "application/json" and not media.endswith("+json"):
+                    and not jsonl_ok and media != "application/json" \
+                    and not media.endswith("+json"):
                 await refuse(_error(415, "unsupported_media_type", f"the body is sent as "
                                     f"{media[:60]!r}; send it as application/json", request_id))
                 return
+            cap = self.max_job_bytes if job else self.max_body_bytes
             length = headers.get("content-length")
-            if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
-                await refuse(self._too_large(int(length), request_id))
+            if length is not None and length.isdigit() and int(length) > cap:
+                await refuse(self._too_large(int(length), request_id, cap))
                 return
-            body = await self._read_body(receive)
+            body = await self._read_body(receive, cap)
             if body is None:
-                await refuse(self._too_large(None, request_id))
+                await refuse(self._too_large(None, request_id, cap))
                 return
             await self.app(scope, _replay(body, receive), send_tagged)
         finally:
@@ -118,12 +127,12 @@ class Gatekeeper:
                         scope["path"], status["code"], (time.perf_counter() - started) * 1000,
                         os.getpid())
 
-    def _too_large(self, length: int | None, request_id: str) -> JSONResponse:
+    def _too_large(self, length: int | None, request_id: str, cap: int) -> JSONResponse:
         size = f"{length:,} bytes" if length is not None else "over the limit"
         return _error(413, "request_too_large", f"the request body is {size}; the limit is "
-                      f"{self.max_body_bytes:,} bytes", request_id)
+                      f"{cap:,} bytes", request_id)
 
-    async def _read_body(self, receive: Receive) -> list[Message] | None:
+    async def _read_body(self, receive: Receive, cap: int) -> list[Message] | None:
         """The body's messages, or None as soon as it grows past the cap."""
         messages: list[Message] = []
         size = 0
@@ -133,7 +142,7 @@ class Gatekeeper:
             if message["type"] != "http.request":
                 return messages
             size += len(message.get("body", b""))
-            if size > self.max_body_bytes:
+            if size > cap:
                 return None
             if not message.get("more_body", False):
                 return messages
@@ -215,7 +224,8 @@ def create_app(settings: Settings | None = None, extractor: Extractor | None = N
     app.state.extractor = extractor
     # JSON may escape every character as \uXXXX: six bytes a character, plus the envelope.
     app.add_middleware(Gatekeeper, max_body_bytes=settings.max_chars * 6 + 65_536,
-                       tokens=settings.tokens())
+                       tokens=settings.tokens(), max_job_bytes=settings.max_job_bytes)
+    add_job_routes(app, settings, extractor)
 
     form_page = (Path(__file__).parent / "templates" / "view_form.html").read_text(
         encoding="utf-8")

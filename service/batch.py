@@ -155,6 +155,22 @@ def compact(out: Path) -> None:
     os.replace(temporary, out)
 
 
+def outcome(item: BatchItem, extract: Callable[[ExtractRequest], ExtractionResponse]
+            ) -> dict[str, Any]:
+    """The result line of one article: ``ok`` with the result, or ``error`` with why."""
+    if item.request is None:
+        return {"id": item.id, "ok": False, "error": item.error}
+    try:
+        result = extract(item.request)
+    except KhabarError as exc:
+        return {"id": item.id, "ok": False,
+                "error": {"code": exc.code, "message": exc.message}}
+    except Exception as exc:  # one bad article never stops the batch
+        return {"id": item.id, "ok": False,
+                "error": {"code": "internal_error", "message": f"{type(exc).__name__}: {exc}"}}
+    return {"id": item.id, "ok": True, "result": result.model_dump(mode="json")}
+
+
 def run_batch(items: Iterable[BatchItem], extract: Callable[[ExtractRequest], ExtractionResponse],
               out: Path, *, concurrency: int = 4, retry_failed: bool = False,
               on_total: Callable[[int], None] = lambda n: None,
@@ -176,17 +192,7 @@ def run_batch(items: Iterable[BatchItem], extract: Callable[[ExtractRequest], Ex
     on_total(len(todo))
 
     def one(item: BatchItem) -> dict[str, Any]:
-        if item.request is None:
-            return {"id": item.id, "ok": False, "error": item.error}
-        try:
-            result = extract(item.request)
-        except KhabarError as exc:
-            return {"id": item.id, "ok": False,
-                    "error": {"code": exc.code, "message": exc.message}}
-        except Exception as exc:  # one bad article never stops the batch
-            return {"id": item.id, "ok": False,
-                    "error": {"code": "internal_error", "message": f"{type(exc).__name__}: {exc}"}}
-        return {"id": item.id, "ok": True, "result": result.model_dump(mode="json")}
+        return outcome(item, extract)
 
     appender = _Appender(out)
     try:

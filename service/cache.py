@@ -225,7 +225,8 @@ class ResultCache:
             # Health checks must see Redis come and go even when no request touches it.
             try:
                 self._store.ping()
-                self._recovered()
+                # Reachable again; a full Redis stays reported until a write succeeds.
+                self._recovered("cache unreachable", "cache read failed", "cache lock failed")
             except Exception as exc:
                 self._degrade(f"cache unreachable at {self._store.where}: {exc}")
             else:

@@ -118,9 +118,17 @@ def batch(source: Annotated[Path, typer.Argument(exists=True, help="A folder of 
           provider: Annotated[Optional[str], typer.Option(
               help="rules (default), local, local:PATH, openai:MODEL, rules+MODEL")] = None,
           published: Annotated[Optional[str], typer.Option(help="YYYY-MM-DD for every "
-                                                           "article without its own")] = None
-          ) -> None:
-    """Extract many articles; run it again after an interruption and it resumes."""
+                                                           "article without its own")] = None,
+          remote: Annotated[Optional[str], typer.Option(
+              "--remote", help="Submit to a running service (http://host:port) as a job for "
+              "its workers instead of extracting here")] = None,
+          job: Annotated[Optional[str], typer.Option(
+              "--job", help="With --remote: follow a job submitted before")] = None,
+          token: Annotated[Optional[str], typer.Option(
+              envvar="KHABAR_REMOTE_TOKEN", help="With --remote: the service's bearer token")]
+          = None) -> None:
+    """Extract many articles; run it again after an interruption and it resumes. With
+    --remote, the articles go to a running service as one job for its Celery workers."""
     from rich.console import Console
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                TimeElapsedColumn, TimeRemainingColumn)
@@ -134,6 +142,9 @@ def batch(source: Annotated[Path, typer.Argument(exists=True, help="A folder of 
         defaults["provider"] = provider
     if published:
         defaults["published"] = dt.date.fromisoformat(published)
+    if remote:
+        _remote_batch(read_inputs(source, defaults=defaults), remote, out, token, job)
+        return
     extractor = Extractor(get_settings())
     if concurrency is None:
         concurrency = 1 if extractor.providers.get(provider).serial else 4
@@ -163,6 +174,74 @@ def batch(source: Annotated[Path, typer.Argument(exists=True, help="A folder of 
         console.print(f"  [red]failed[/red] {failure}")
     if summary.failed:
         console.print("run again with --retry-failed to redo the failed ones")
+
+
+def _remote_batch(items: Any, url: str, out: Path, token: str | None, job: str | None) -> None:
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                               TimeElapsedColumn, TimeRemainingColumn)
+
+    import httpx
+
+    from service.jobs.remote import RemoteError, run_remote
+
+    console = Console(stderr=True)
+    columns = (TextColumn("[bold]job"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[rate]}"), TextColumn("failed {task.fields[failed]}"),
+               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+    submitted: dict[str, Any] = {}
+    try:
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("job", total=None, rate="", failed=0)
+            started = time.perf_counter()
+
+            def on_submitted(job_id: str, total: int) -> None:
+                submitted["id"] = job_id
+                progress.console.print(f"job {job_id}: {total} articles")
+                progress.update(task, total=total)
+
+            def on_progress(done: int, failed: int) -> None:
+                rate = done / max(1e-9, time.perf_counter() - started)
+                progress.update(task, completed=done, failed=failed, rate=_rate(rate))
+
+            summary = run_remote(items, url, out, token=token, job_id=job,
+                                 on_submitted=on_submitted, on_progress=on_progress)
+    except (RemoteError, httpx.HTTPError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    except KeyboardInterrupt:
+        if "id" in submitted:
+            console.print(f"job {submitted['id']} goes on on the service; follow it with "
+                          f"--remote {url} --job {submitted['id']}")
+        raise typer.Exit(130) from None
+    console.print(f"{summary.total} articles: {summary.succeeded} extracted, {summary.failed} "
+                  f"failed; {summary.seconds:.1f} s → {out}")
+    for failure in summary.failures[:20]:
+        console.print(f"  [red]failed[/red] {failure}")
+
+
+@app.command()
+def worker(concurrency: Annotated[Optional[int], typer.Option(
+               min=1, help="Articles extracted at once (default KHABAR_WORKER_CONCURRENCY)")]
+           = None,
+           loglevel: Annotated[str, typer.Option(help="Celery's log level")] = "INFO") -> None:
+    """Run a Celery worker for jobs (POST /jobs): start one or more on any machine that
+    reaches KHABAR_BROKER_URL."""
+    from service.jobs.tasks import make_celery
+    from service.settings import get_settings
+
+    settings = get_settings()
+    try:
+        celery = make_celery(settings)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    # Threads: an article is mostly a wait on the provider, and one process shares its
+    # extractor (cache, single-flight, providers) between them.
+    celery.worker_main(["worker", "--pool=threads",
+                        f"--concurrency={concurrency or settings.worker_concurrency}",
+                        f"--loglevel={loglevel}", "--without-gossip", "--without-mingle",
+                        "--queues=khabar"])
 
 
 @app.command()

@@ -50,3 +50,13 @@ class ProviderTimeout(KhabarError):
 class InvalidModelOutput(KhabarError):
     status = 502
     code = "invalid_model_output"
+
+
+class JobsUnavailable(KhabarError):
+    status = 503
+    code = "jobs_unavailable"
+
+
+class JobNotFoundError(KhabarError):
+    status = 404
+    code = "job_not_found"

@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     # A task a worker took and never acknowledged (the worker died) is handed out again after
     # this long; set it above the longest article's extraction time.
     job_visibility_timeout_s: float = Field(default=3600.0, gt=0)
+    # Articles one job may hold, and the size of its body (many articles in one request).
+    max_job_items: int = Field(default=100_000, ge=1)
+    # A job's state and lines stay in Redis this long after it is submitted.
+    job_ttl_s: int = Field(default=7 * 24 * 3600, ge=60)
+    max_job_bytes: int = Field(default=512 * 2**20, ge=1)
     # Articles one worker extracts at once (threads: provider calls are mostly waiting).
     worker_concurrency: int = Field(default=4, ge=1)
     max_chars: int = 50_000

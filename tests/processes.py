@@ -36,6 +36,16 @@ class ServiceProcess:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the process's whole session, SIGKILL if it lingers."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 @contextmanager
 def khabar_process(env: dict[str, str], *, workers: int = 1,
                    preexec_fn: Callable[[], None] | None = None,
@@ -75,10 +85,32 @@ def khabar_process(env: dict[str, str], *, workers: int = 1,
                 time.sleep(0.1)
             yield service
         finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            _stop(process)
             drain.wait(timeout=10)
+
+
+@contextmanager
+def khabar_worker(env: dict[str, str], *, concurrency: int = 4,
+                  startup_s: float = 60) -> Iterator[ServiceProcess]:
+    """``khabar worker`` (a Celery worker) as a process of its own session."""
+    full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(Path.home()),
+                "PYTHONPATH": str(ROOT), **env}
+    log_file = Path(tempfile.mkstemp(prefix="khabar-worker-", suffix=".txt")[1])
+    with log_file.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "worker", "--concurrency", str(concurrency)],
+            cwd=ROOT, env=full_env, stdout=sink, stderr=subprocess.STDOUT,
+            start_new_session=True)
+    worker = ServiceProcess("", process, log_file)
+    try:
+        deadline = time.monotonic() + startup_s
+        while " ready." not in worker.log():
+            if process.poll() is not None:
+                raise RuntimeError(f"khabar worker exited: {worker.log()[-2000:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"khabar worker did not start: {worker.log()[-2000:]}")
+            time.sleep(0.1)
+        yield worker
+    finally:
+        if process.poll() is None:
+            _stop(process)

@@ -16,6 +16,7 @@ from service.api import create_app
 from service.settings import Settings
 from tests.conftest import DRAFT_003
 from tests.openai_server import OpenAIServer, answer
+from tests.redis_server import running_redis
 from tests.servers import serve
 
 
@@ -23,12 +24,14 @@ from tests.servers import serve
 def khabar_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     fake = OpenAIServer(default=answer(DRAFT_003))
     cache_dir: Path = tmp_path_factory.mktemp("fuzz-cache")
-    with serve(fake.app()) as provider_url:
+    # A real Redis as the jobs' broker: generated jobs are queued (no worker takes them).
+    with serve(fake.app()) as provider_url, running_redis() as redis_server:
         # Per-request providers are limited to the OpenAI-protocol kind so that a generated
         # "local" never loads the embedded model; everything else takes its normal path.
         settings = Settings(cache_dir=cache_dir, provider="openai:test-model",
                             openai_base_url=f"{provider_url}/v1", request_providers="openai:*",
-                            provider_retries=1, retry_backoff_s=0.01, request_timeout_s=5.0)
+                            provider_retries=1, retry_backoff_s=0.01, request_timeout_s=5.0,
+                            broker_url=redis_server.url)
         with serve(create_app(settings)) as url:
             yield url
 

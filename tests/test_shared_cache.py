@@ -123,3 +123,22 @@ def test_a_holder_killed_mid_call_frees_the_article_after_its_lease(
     assert body["meta"]["cached"] is False and body["quotes"]
     assert len(fake.requests) == 2
     assert waited < 10  # the lease (1 s) lapsed; not the 300 s wait bound
+
+
+def test_redis_entries_expire_after_the_ttl_and_stop_at_the_size_bound(
+        redis_server: RedisServer) -> None:
+    from schemas.draft import Draft
+    from service.cache import CachedAnswer, ResultCache
+
+    answer_ = CachedAnswer(Draft.model_validate(DRAFT_003), "m", 10, 5)
+    expiring = ResultCache(url=redis_server.url, ttl_s=1)
+    expiring.set("k", answer_)
+    assert expiring.get("k", Draft) is not None
+    assert 0 < redis_server.client().ttl("khabar:answer:k") <= 1
+    time.sleep(1.5)
+    assert expiring.get("k", Draft) is None
+
+    full = ResultCache(url=redis_server.url, max_bytes=1)  # any Redis uses more than a byte
+    full.set("k2", answer_)
+    assert redis_server.client().get("khabar:answer:k2") is None
+    assert "KHABAR_CACHE_MAX_BYTES" in full.status  # reachable, but not taking writes
