@@ -50,10 +50,14 @@ def _spending(results: dict) -> str:
             f"input / {tokens['per_article']['completion']:,.0f} output "
             f"({tokens['prompt']:,} / {tokens['completion']:,} in all)")
     cost = results.get("cost")
+    if tokens.get("articles_without_usage"):
+        line += f"; {tokens['articles_without_usage']} article(s) failed and are not counted"
     if cost:
         line += (f"; cost {cost['suite']:.4f} for the suite, {cost['per_1000_articles']:.2f} "
                  f"per 1,000 articles (at {cost['price_input_per_m']} / "
                  f"{cost['price_output_per_m']} per million input / output tokens)")
+        if len(cost.get("priced", ())) == 1:
+            line += f" [yellow]only the {cost['priced'][0]} price was given[/yellow]"
     else:
         line += "; give --price-input/--price-output for the cost"
     return line

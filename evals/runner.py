@@ -32,10 +32,14 @@ def usage_and_cost(usage: list[dict[str, int]], n_articles: int, *,
                                            "completion": round(completion / per, 1)}}
     if price_input_per_m is None and price_output_per_m is None:
         return {"tokens": out, "cost": None}
+    # One price alone counts the other side as free: say so beside the figure.
     cost = (prompt * (price_input_per_m or 0.0) + completion * (price_output_per_m or 0.0)) / 1e6
     return {"tokens": out, "cost": {
         "price_input_per_m": price_input_per_m or 0.0,
         "price_output_per_m": price_output_per_m or 0.0,
+        "priced": [side for side, price in (("input", price_input_per_m),
+                                            ("output", price_output_per_m))
+                   if price is not None],
         "suite": round(cost, 6), "per_article": round(cost / per, 6),
         "per_1000_articles": round(cost / per * 1000, 4)}}
 
@@ -88,9 +92,11 @@ def run_suite(suite: Suite, extractor: Extractor, *, provider: str | None = None
         recorder.save(record)
 
     usage = [a["usage"] for a in articles if a["usage"]]
-    # Per article over the articles answered: a failed call's tokens are not reported to us.
+    # Per article over the articles answered: a failed call's tokens are not reported to us,
+    # so the figures leave out what failures cost (their count is reported beside them).
     spent = usage_and_cost(usage, len(usage), price_input_per_m=price_input_per_m,
                            price_output_per_m=price_output_per_m)
+    spent["tokens"]["articles_without_usage"] = len(articles) - len(usage)
     return {
         "suite": suite.name, "provider": identity.name, "model": identity.model,
         "prompt_version": version, "schema_version": SCHEMA_VERSION,

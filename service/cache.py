@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import threading
 import time
 import uuid
@@ -125,7 +126,8 @@ class RedisStore:
         import redis
 
         self.where = _without_password(url)
-        self._ttl = int(ttl_s) if ttl_s else None
+        # Milliseconds: a TTL under a second must not round to Redis's invalid 0.
+        self._ttl_ms = max(1, math.ceil(ttl_s * 1000)) if ttl_s else None
         self._max_bytes = max_bytes
         self._memory_checked = 0.0
         self._memory_full = False
@@ -144,7 +146,7 @@ class RedisStore:
         if self._full():
             raise MemoryError(f"Redis holds more than KHABAR_CACHE_MAX_BYTES "
                               f"({self._max_bytes:,} bytes)")
-        self._redis.set(self.PREFIX + key, value.encode("utf-8"), ex=self._ttl)
+        self._redis.set(self.PREFIX + key, value.encode("utf-8"), px=self._ttl_ms)
 
     def _full(self) -> bool:
         # INFO is cheap but not free: read it at most once a second.
@@ -173,6 +175,15 @@ class RedisStore:
 
     def close(self) -> None:
         self._redis.close()
+
+
+def _unreachable(exc: BaseException | None) -> bool:
+    try:
+        import redis
+    except ImportError:
+        return False
+    return isinstance(exc, (redis.ConnectionError, redis.TimeoutError, ConnectionError,
+                            TimeoutError))
 
 
 def _without_password(url: str) -> str:
@@ -228,7 +239,7 @@ class ResultCache:
                 # Reachable again; a full Redis stays reported until a write succeeds.
                 self._recovered("cache unreachable", "cache read failed", "cache lock failed")
             except Exception as exc:
-                self._degrade(f"cache unreachable at {self._store.where}: {exc}")
+                self._degrade(f"cache unreachable at {self._store.where}: {exc}", exc)
             else:
                 self._resting_until = 0.0
         return self.error or "ok"
@@ -242,7 +253,7 @@ class ResultCache:
         try:
             raw = self._store.get(key)
         except Exception as exc:
-            self._degrade(f"cache read failed: {exc}")
+            self._degrade(f"cache read failed: {exc}", exc)
             return None
         self._recovered("cache read failed", "cache unreachable")
         if raw is None:
@@ -257,7 +268,7 @@ class ResultCache:
             try:
                 self._store.delete(key)
             except Exception as delete_exc:
-                self._degrade(f"cache delete failed: {delete_exc}")
+                self._degrade(f"cache delete failed: {delete_exc}", delete_exc)
             return None
 
     def set(self, key: str, answer: CachedAnswer) -> None:
@@ -271,7 +282,7 @@ class ResultCache:
         try:
             self._store.set(key, json.dumps(entry, ensure_ascii=False))
         except Exception as exc:  # a full disk or Redis costs the cache, not the answer
-            self._degrade(f"cache write failed: {exc}")
+            self._degrade(f"cache write failed: {exc}", exc)
             return
         self._recovered()
 
@@ -296,7 +307,7 @@ class ResultCache:
                         break
                     time.sleep(poll_s)
             except Exception as exc:
-                self._degrade(f"cache lock failed: {exc}")
+                self._degrade(f"cache lock failed: {exc}", exc)
         done = threading.Event()
         if held and store is not None:
             def renew() -> None:
@@ -314,13 +325,15 @@ class ResultCache:
                 try:
                     store.release(key, token)
                 except Exception as exc:  # the lock expires on its own
-                    self._degrade(f"cache unlock failed: {exc}")
+                    self._degrade(f"cache unlock failed: {exc}", exc)
 
-    def _degrade(self, message: str) -> None:
+    def _degrade(self, message: str, exc: BaseException | None = None) -> None:
         if self.error != message:
             log.warning("%s; answering without it", message)
         self.error = message
-        if isinstance(self._store, RedisStore):  # a disk error is not a matter of waiting
+        # Only an unreachable Redis is left to rest; a full one still serves reads and locks,
+        # and a disk error is not a matter of waiting.
+        if isinstance(self._store, RedisStore) and _unreachable(exc):
             self._resting_until = time.monotonic() + self.RETRY_AFTER_S
 
     def _recovered(self, *kinds: str) -> None:

@@ -22,6 +22,9 @@ app.add_typer(evals_app, name="evals")
 def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # One line per HTTP call (provider calls, a remote job's polling) drowns what matters.
+    for name in ("httpx", "httpx2"):  # the openai SDK logs through its own copy, httpx2
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 def _log_config(level: int = logging.INFO) -> dict[str, Any]:
@@ -145,6 +148,9 @@ def batch(source: Annotated[Path, typer.Argument(exists=True, help="A folder of 
     if remote:
         _remote_batch(read_inputs(source, defaults=defaults), remote, out, token, job)
         return
+    if job:
+        raise typer.BadParameter("--job follows a job on a service: give --remote URL too",
+                                 param_hint="--job")
     extractor = Extractor(get_settings())
     if concurrency is None:
         concurrency = 1 if extractor.providers.get(provider).serial else 4
@@ -208,6 +214,10 @@ def _remote_batch(items: Any, url: str, out: Path, token: str | None, job: str |
                                  on_submitted=on_submitted, on_progress=on_progress)
     except (RemoteError, httpx.HTTPError) as exc:
         console.print(f"[red]error:[/red] {exc}")
+        job_id = getattr(exc, "job_id", None) or submitted.get("id")
+        if job_id:
+            console.print(f"job {job_id} goes on on the service; follow it with "
+                          f"--remote {url} --job {job_id}")
         raise typer.Exit(2) from exc
     except KeyboardInterrupt:
         if "id" in submitted:

@@ -12,14 +12,14 @@ from schemas.contract import (SCHEMA_VERSION, Article, ExtractionResponse, Extra
 from schemas.draft import Draft, as_draft
 from service.cache import CachedAnswer, ResultCache, cache_key
 from service.errors import ArticleTooLarge
+from service.chunking import drop_overlap_duplicates, merge_drafts, split, unbounded_draft
 from service.leakguard import PromptEchoGuard
-from service.singleflight import SingleFlight
 from service.prompting import PromptSet, load_prompts
 from service.providers import ProviderRegistry
-from service.chunking import drop_overlap_duplicates, merge_drafts, split, unbounded_draft
 from service.providers.base import Provider
 from service.resolver import Resolved, resolve
 from service.settings import Settings
+from service.singleflight import SingleFlight
 
 log = logging.getLogger("khabar.extract")
 
@@ -83,16 +83,21 @@ class Extractor:
         answer = self.cache.get(key, Draft)
         if answer is not None:
             return answer, True
-        # One provider call per article at a time: later callers wait for the first one's
-        # answer, in this process (a lock per key) and on every process sharing the cache (the
-        # backend's lock). A waiter that times out calls the provider itself.
-        with self.flights.hold(key), \
-                self.cache.lock(key, self.settings.single_flight_timeout_s,
-                                self.settings.single_flight_lease_s):
-            answer = self.cache.get(key, Draft)
-            if answer is not None:
-                return answer, True
-            return self._call(text, provider, key, use_cache=True), False
+        # One provider call per article at a time: later callers in this process share the
+        # first one's outcome; on other processes and hosts sharing the cache they wait on the
+        # backend's lock and then read the answer it stored. A waiter that times out (or a
+        # cache that lends no lock) calls the provider itself.
+        def first_caller() -> tuple[CachedAnswer, bool]:
+            with self.cache.lock(key, self.settings.single_flight_timeout_s,
+                                 self.settings.single_flight_lease_s):
+                stored = self.cache.get(key, Draft)
+                if stored is not None:
+                    return stored, True
+                return self._call(text, provider, key, use_cache=True), False
+
+        (answer, cached), shared = self.flights.do(key, first_caller)
+        # A shared answer cost this caller no provider call: to it, the answer is a hit.
+        return answer, cached or shared
 
     def _call(self, text: str, provider: Provider, key: str, *, use_cache: bool
               ) -> CachedAnswer:

@@ -98,8 +98,10 @@ class Settings(BaseSettings):
     job_visibility_timeout_s: float = Field(default=3600.0, gt=0)
     # Articles one job may hold, and the size of its body (many articles in one request).
     max_job_items: int = Field(default=100_000, ge=1)
-    # A job's state and lines stay in Redis this long after it is submitted.
+    # A job's state and lines stay in Redis this long (from submission, and from its first line).
     job_ttl_s: int = Field(default=7 * 24 * 3600, ge=60)
+    # Jobs of more articles than this are queued by workers, this many tasks per fan-out task.
+    job_fanout: int = Field(default=500, ge=1)
     max_job_bytes: int = Field(default=512 * 2**20, ge=1)
     # Articles one worker extracts at once (threads: provider calls are mostly waiting).
     worker_concurrency: int = Field(default=4, ge=1)

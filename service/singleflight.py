@@ -1,30 +1,44 @@
-"""One provider call per key at a time within a process: a lock per key, dropped when idle."""
+"""One call per key at a time within a process, its outcome shared with whoever waited.
+
+The first caller for a key runs the work; callers that arrive while it runs wait for it and
+get its result (or its exception) instead of doing the work again. Across processes the cache
+backend's lock plays the same part (``ResultCache.lock``); within one, sharing the outcome
+holds even when there is no cache to read it back from.
+"""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class SingleFlight:
     def __init__(self) -> None:
         self._guard = threading.Lock()
-        self._locks: dict[str, tuple[threading.Lock, int]] = {}
+        self._flights: dict[str, Future] = {}  # type: ignore[type-arg]
 
-    @contextmanager
-    def hold(self, key: str) -> Iterator[None]:
-        """Run the block alone among callers with the same ``key``."""
+    def do(self, key: str, work: Callable[[], T]) -> tuple[T, bool]:
+        """``work()``'s result for ``key``, and whether it was shared from another caller."""
         with self._guard:
-            lock, users = self._locks.get(key, (threading.Lock(), 0))
-            self._locks[key] = (lock, users + 1)
+            flight = self._flights.get(key)
+            leader = flight is None
+            if leader:
+                flight = self._flights[key] = Future()
+        assert flight is not None
+        if not leader:
+            return flight.result(), True
         try:
-            with lock:
-                yield
+            result = work()
+        except BaseException as exc:
+            flight.set_exception(exc)
+            raise
+        else:
+            flight.set_result(result)
+            return result, False
         finally:
             with self._guard:
-                lock, users = self._locks[key]
-                if users == 1:
-                    del self._locks[key]  # no one waits: the table stays as small as the load
-                else:
-                    self._locks[key] = (lock, users - 1)
+                del self._flights[key]

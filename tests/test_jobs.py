@@ -69,7 +69,8 @@ def test_a_job_survives_a_worker_killed_mid_job_with_nothing_lost_or_duplicated(
         [Action(status=500), Action(status=429, retry_after=0.05)] +
         [Action(content=answer(DRAFT_003).content, delay_s=0.05)] * 18))
     with serve(fake.app()) as upstream:
-        env = _env(redis_server, f"{upstream}/v1", tmp_path)
+        # Above 50 articles, workers publish the tasks: the fan-out is in the test's path too.
+        env = {**_env(redis_server, f"{upstream}/v1", tmp_path), "KHABAR_JOB_FANOUT": "50"}
         with khabar_process(env) as service, khabar_worker(env) as doomed, \
                 khabar_worker(env) as survivor, \
                 httpx.Client(base_url=service.url, timeout=60) as client:
@@ -111,6 +112,11 @@ def test_khabar_batch_remote_submits_a_folder_and_follows_the_job(
                  "--remote", service.url], cwd=ROOT, capture_output=True, text=True,
                 timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr
+    # Every key of the job expires (the result lines too, which appear after submission).
+    keys = redis_server.client().keys("khabar:job:*")
+    # ("failed" appears only when an article fails on the service; the blank one failed here.)
+    assert {k.decode().rsplit(":", 1)[1] for k in keys} == {"meta", "items", "lines"}
+    assert all(redis_server.client().ttl(k) > 0 for k in keys)
     lines = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
     assert sorted(line["id"] for line in lines) == sorted(
         [f"a{i:03d}" for i in range(12)] + ["blank"])

@@ -16,7 +16,9 @@ from service.batch import BatchItem
 
 
 class RemoteError(Exception):
-    pass
+    def __init__(self, message: str, job_id: str | None = None):
+        super().__init__(message)
+        self.job_id = job_id  # set once the job exists: it goes on without us
 
 
 @dataclass
@@ -37,6 +39,20 @@ def _check(response: httpx.Response) -> dict[str, Any]:
             message = response.text[:300]
         raise RemoteError(f"the service answered HTTP {response.status_code}: {message}")
     return response.json()  # type: ignore[no-any-return]
+
+
+def _poll(client: httpx.Client, job_id: str, attempts: int = 8) -> dict[str, Any]:
+    """The job's status; a restarting replica or a dropped connection is waited out."""
+    for attempt in range(attempts):
+        try:
+            response = client.get(f"/jobs/{job_id}")
+            if response.status_code < 500 or attempt == attempts - 1:
+                return _check(response)
+        except httpx.TransportError:
+            if attempt == attempts - 1:
+                raise
+        time.sleep(min(8.0, 0.25 * 2 ** attempt))
+    raise AssertionError("unreachable")
 
 
 def run_remote(items: Iterable[BatchItem], url: str, out: Path, *, token: str | None = None,
@@ -63,12 +79,15 @@ def run_remote(items: Iterable[BatchItem], url: str, out: Path, *, token: str | 
             body = json.dumps(requests, ensure_ascii=False).encode("utf-8")
             job_id = _check(client.post("/jobs", content=body,
                                         headers={"content-type": "application/json"}))["id"]
-        status = _check(client.get(f"/jobs/{job_id}"))
-        on_submitted(job_id, status["total"])
-        while status["state"] != "done":
-            on_progress(status["done"], status["failed"])
-            time.sleep(poll_s)
-            status = _check(client.get(f"/jobs/{job_id}"))
+        try:
+            status = _poll(client, job_id)
+            on_submitted(job_id, status["total"])
+            while status["state"] != "done":
+                on_progress(status["done"], status["failed"])
+                time.sleep(poll_s)
+                status = _poll(client, job_id)
+        except (RemoteError, httpx.HTTPError) as exc:
+            raise RemoteError(str(exc), job_id) from exc
         on_progress(status["done"], status["failed"])
         summary = RemoteSummary(job_id=job_id)
         tmp = out.with_name(out.name + ".part")

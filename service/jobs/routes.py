@@ -41,6 +41,9 @@ def parse_requests(raw: bytes, media: str, *, max_items: int) -> list[dict[str, 
     requests: list[dict[str, Any]] = []
     seen: set[str] = set()
     for n, item in enumerate(items, 1):
+        if len(problems) >= 10:
+            problems.append("…")
+            break
         try:
             request = ExtractRequest.model_validate(item)
         except ValidationError as exc:
@@ -54,8 +57,6 @@ def parse_requests(raw: bytes, media: str, *, max_items: int) -> list[dict[str, 
         seen.add(item_id)
         requests.append(request.model_copy(update={"id": item_id}).model_dump(
             mode="json", exclude_none=True))
-        if len(problems) >= 10:
-            break
     if problems:
         raise InvalidRequest("; ".join(problems))
     return requests
@@ -78,17 +79,31 @@ def add_job_routes(app: FastAPI, settings: Settings, extractor: Extractor) -> No
         return store
 
     def submit(requests: list[dict[str, Any]]) -> str:
-        from service.jobs.tasks import TASK
+        from service.jobs.tasks import FAN_OUT, TASK
 
         jobs = ready()
+        assert celery is not None
+        job_id = None
         try:
-            job_id = jobs.create(requests, [])
-            for index in range(len(requests)):
-                celery.send_task(TASK, args=[job_id, index],  # type: ignore[union-attr]
-                                 task_id=f"{job_id}-{index}")
+            job_id = jobs.create(requests)
+            n, step = len(requests), settings.job_fanout
+            with celery.producer_or_acquire() as producer:
+                if n <= step:
+                    for index in range(n):
+                        celery.send_task(TASK, args=[job_id, index],
+                                         task_id=f"{job_id}-{index}", producer=producer)
+                else:  # workers publish the articles' tasks, a range each
+                    for start in range(0, n, step):
+                        celery.send_task(FAN_OUT, args=[job_id, start, min(n, start + step)],
+                                         task_id=f"{job_id}-from-{start}", producer=producer)
         except Exception as exc:
-            raise JobsUnavailable(f"the job queue is unreachable ({type(exc).__name__}); "
-                                  "nothing was queued to completion, submit again") from exc
+            if job_id is not None:
+                try:  # a job queued in part would never finish: forget it whole
+                    jobs.delete(job_id)
+                except Exception:
+                    pass  # the store is down too; its keys expire
+            raise JobsUnavailable(f"the job queue is unreachable ({type(exc).__name__}); the "
+                                  "job was not created, submit it again") from exc
         return job_id
 
     def status_of(job_id: str) -> dict[str, Any]:
@@ -118,8 +133,9 @@ def add_job_routes(app: FastAPI, settings: Settings, extractor: Extractor) -> No
         JSONL with one per line. Workers (``khabar worker``) extract them."""
         ready()
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        requests = parse_requests(await request.body(), media,
-                                  max_items=settings.max_job_items)
+        # Parsing and validating thousands of articles must not hold up the event loop.
+        requests = await run_in_threadpool(parse_requests, await request.body(), media,
+                                           max_items=settings.max_job_items)
         for item in requests:
             if item.get("provider"):
                 extractor.providers.allow(item["provider"])

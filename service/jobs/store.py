@@ -44,10 +44,8 @@ class JobStore:
     def _key(self, job_id: str, part: str) -> str:
         return f"khabar:job:{job_id}:{part}"
 
-    def create(self, requests: list[dict[str, Any]], ready: list[tuple[int, dict[str, Any]]]
-               ) -> str:
-        """A new job of ``requests`` (request JSON each); ``ready`` lines are already final
-        (inputs that could not be read). Returns the job id."""
+    def create(self, requests: list[dict[str, Any]]) -> str:
+        """A new job of ``requests`` (request JSON each); returns its id."""
         job_id = uuid.uuid4().hex
         pipe = self._redis.pipeline(transaction=True)
         pipe.hset(self._key(job_id, "meta"), mapping={"total": len(requests),
@@ -56,12 +54,14 @@ class JobStore:
             pipe.hset(self._key(job_id, "items"), mapping={
                 str(i): json.dumps(r, ensure_ascii=False)
                 for i, r in enumerate(requests[start:start + 1000], start)})
-        for index, line in ready:
-            self._record(pipe, job_id, index, line)
-        for part in ("meta", "items", "lines", "failed"):
+        for part in ("meta", "items"):
             pipe.expire(self._key(job_id, part), self._ttl)
         pipe.execute()
         return job_id
+
+    def delete(self, job_id: str) -> None:
+        """Forget a job (one that could not be queued whole); its queued tasks find nothing."""
+        self._redis.delete(*(self._key(job_id, p) for p in ("meta", "items", "lines", "failed")))
 
     def item(self, job_id: str, index: int) -> dict[str, Any] | None:
         raw = self._redis.hget(self._key(job_id, "items"), str(index))
@@ -76,11 +76,16 @@ class JobStore:
         pipe.execute()
 
     def _record(self, pipe: Any, job_id: str, index: int, line: dict[str, Any]) -> None:
-        pipe.hset(self._key(job_id, "lines"), str(index), json.dumps(line, ensure_ascii=False))
+        lines, failed = self._key(job_id, "lines"), self._key(job_id, "failed")
+        pipe.hset(lines, str(index), json.dumps(line, ensure_ascii=False))
         if line["ok"]:
-            pipe.srem(self._key(job_id, "failed"), str(index))
+            pipe.srem(failed, str(index))
         else:
-            pipe.sadd(self._key(job_id, "failed"), str(index))
+            pipe.sadd(failed, str(index))
+        # These keys come into being with the first line: their lifetime starts then (NX: the
+        # first write sets it, later ones leave it).
+        pipe.expire(lines, self._ttl, nx=True)
+        pipe.expire(failed, self._ttl, nx=True)
 
     def status(self, job_id: str) -> JobStatus:
         pipe = self._redis.pipeline(transaction=False)

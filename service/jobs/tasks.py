@@ -12,6 +12,7 @@ import threading
 from functools import lru_cache
 from typing import Any
 
+import redis
 from celery import Celery
 
 from schemas.contract import ExtractRequest
@@ -21,6 +22,7 @@ from service.settings import Settings, get_settings
 
 log = logging.getLogger("khabar.jobs")
 TASK = "khabar.extract_item"
+FAN_OUT = "khabar.enqueue_range"
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -28,9 +30,11 @@ def make_celery(settings: Settings) -> Celery:
         raise ValueError("jobs need a broker: set KHABAR_BROKER_URL=redis://host:port/db")
     app = Celery("khabar", broker=settings.broker_url)
     app.conf.update(
+        # Acknowledged once the article's line is stored; a worker that dies before that
+        # leaves the task unacknowledged, and the broker hands it out again after the
+        # visibility timeout (below).
         task_acks_late=True,
-        # A worker killed mid-article gives its task back rather than acknowledging it.
-        task_reject_on_worker_lost=True,
+        task_reject_on_worker_lost=True,  # the same for a prefork child lost mid-task
         worker_prefetch_multiplier=1,
         broker_transport_options={
             "visibility_timeout": settings.job_visibility_timeout_s,
@@ -43,8 +47,24 @@ def make_celery(settings: Settings) -> Celery:
         task_serializer="json", accept_content=["json"], task_ignore_result=True,
         broker_connection_retry_on_startup=True, worker_hijack_root_logger=False,
         task_default_queue="khabar")
-    app.task(name=TASK, bind=True, ignore_result=True)(_extract_item)
+    # A Redis hiccup on the job store must not lose the article: the task is tried again
+    # (an exception would otherwise acknowledge it with no line written).
+    retrying = {"autoretry_for": (redis.RedisError,), "retry_backoff": True,
+                "retry_backoff_max": 60, "max_retries": 30}
+    app.task(name=TASK, bind=True, ignore_result=True, **retrying)(_extract_item)
+    app.task(name=FAN_OUT, bind=True, ignore_result=True, **retrying)(_enqueue_range)
     return app
+
+
+def _enqueue_range(task: Any, job_id: str, start: int, stop: int) -> None:
+    """Queue one task per article of ``[start, stop)``: a large job's tasks are published by
+    workers, many at a time, rather than one by one inside ``POST /jobs``. Run twice (its
+    worker died), it queues some articles twice; each still ends as one line (a done article is
+    skipped, and a second run rewrites the same line)."""
+    with task.app.producer_or_acquire() as producer:
+        for index in range(start, stop):
+            task.app.send_task(TASK, args=[job_id, index], task_id=f"{job_id}-{index}",
+                               producer=producer)
 
 
 @lru_cache(maxsize=1)
