@@ -86,12 +86,15 @@ def test_redis_going_away_costs_the_cache_not_the_answers_and_caching_resumes(
         assert _extract(service.url, A003 + " ")["meta"]["cached"] is True
 
 
+@pytest.mark.parametrize("backend", ["redis", "diskcache"])
 def test_32_concurrent_identical_requests_over_two_replicas_make_one_provider_call(
-        redis_server: RedisServer, tmp_path: Path) -> None:
-    # A slow provider: every request arrives while the first call is still out.
+        redis_server: RedisServer, tmp_path: Path, backend: str) -> None:
+    # A slow provider: every request arrives while the first call is still out. The two
+    # replicas share Redis, or (two processes on one host) a cache directory.
     fake = OpenAIServer(default=Action(content=answer(DRAFT_003).content, delay_s=1.5))
+    where = redis_server.url if backend == "redis" else f"file://{tmp_path / 'shared'}"
     with serve(fake.app()) as upstream:
-        env = _env(redis_server.url, f"{upstream}/v1", tmp_path)
+        env = _env(where, f"{upstream}/v1", tmp_path)
         with khabar_process(env) as first, khabar_process(env) as second, \
                 ThreadPoolExecutor(32) as pool:
             targets = [first.url, second.url] * 16
