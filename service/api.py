@@ -292,8 +292,10 @@ def create_app(settings: Settings | None = None, extractor: Extractor | None = N
             "application/x-www-form-urlencoded": {"schema": {
                 "type": "object", "required": ["text"],
                 "properties": {"text": {"type": "string", "pattern": NOT_BLANK},
-                               "published": {  # an HTML date input left empty: no date
-                                   "type": "string", "pattern": r"^(\d{4}-\d{2}-\d{2})?$"}}}}}}})
+                               # A calendar date, or empty (an HTML date input left empty).
+                               "published": {"anyOf": [
+                                   {"type": "string", "format": "date"},
+                                   {"type": "string", "maxLength": 0}]}}}}}}})
     async def view(request: Request) -> HTMLResponse:
         """Extract an article (as ``/extract`` does) and answer with its review page: the text
         right to left, every grounded span highlighted, each record a click away."""

@@ -315,3 +315,50 @@ def test_a_dateline_city_only_says_where_the_story_was_filed(extractor: Extracto
             "برلمانيا في عمّان يوم الأحد.")
     result = extract(extractor, text)
     assert "مصر" not in [e.name for e in result.entities]
+
+
+# Events: forms the genre uses for meetings to come, agreements told twice, announcements.
+
+def test_two_agreements_of_the_same_sides_are_two_events(extractor: Extractor) -> None:
+    text = ("التقى وزير الخارجية التونسي نبيل عمار نظيره الليبي طاهر الباعور في تونس، واتفق "
+            "الجانبان على إعادة فتح المعبر الحدودي، كما اتفقا على تشكيل لجنة للتبادل التجاري.")
+    result = extract(extractor, text)
+    agreements = [e.evidence.text for e in result.events if e.mode == "agree"]
+    assert len(agreements) == 2
+    assert "إعادة فتح المعبر" in agreements[0] and "تشكيل لجنة" in agreements[1]
+    exact(result, text)
+
+
+@pytest.mark.parametrize("text", [
+    "ومن المقرر أن يعقد وزراء الخارجية العرب اجتماعهم المقبل في الرباط مطلع أبريل المقبل.",
+    "ومن المنتظر أن تعقد اللجنة الوزارية أول اجتماعاتها في عمان خلال أسبوعين.",
+    "ومن المقرر أن يجتمع الوفدان في الجزائر الأسبوع المقبل لاستكمال المشاورات.",
+])
+def test_a_meeting_to_come_is_a_planned_event_in_every_person_and_number(
+        extractor: Extractor, text: str) -> None:
+    result = extract(extractor, text)
+    assert [(e.type, e.status) for e in result.events] == [("CONSULT", "planned")]
+    exact(result, text)
+
+
+def test_a_possessed_noun_points_back_to_a_happening_already_told(
+        extractor: Extractor) -> None:
+    text = ("وصل الرئيس الموريتاني محمد ولد الغزواني إلى دكار أمس في زيارة رسمية. وخلال زيارته "
+            "أجرى محادثات مع الرئيس السنغالي باسيرو ديوماي فاي.")
+    result = extract(extractor, text)
+    assert [e.mode for e in result.events].count("visit") == 1
+    assert "meet" in [e.mode for e in result.events]
+
+
+def test_an_announced_schedule_is_a_planned_event_whose_evidence_starts_after_an(
+        extractor: Extractor) -> None:
+    text = ("وأعلنت وزارة الخارجية الكويتية، اليوم الثلاثاء، أن وزير الخارجية عبد الله اليحيا "
+            "سيزور سلطنة عمان الأسبوع المقبل.")
+    result = extract(extractor, text)
+    (visit,) = [e for e in result.events if e.mode == "visit"]
+    assert visit.status == "planned"
+    assert visit.evidence.text.startswith("وزير الخارجية عبد الله اليحيا سيزور")
+    actors = [name_of(result, p.entity) for p in visit.participants if p.role == "actor"]
+    assert actors == ["عبد الله اليحيا"]
+    assert result.quotes and result.quotes[0].cue == "أعلنت"
+    exact(result, text)

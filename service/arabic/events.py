@@ -2,32 +2,44 @@
 clause that reports them, participants with roles, a date, a place and a status.
 
 Happenings told only inside a person's words are not events (evals/GUIDE.md); a body's relayed
-statement that narrates ("قالت الوزارة إن الوزير عقد اجتماعات …") is narration and counts.
+statement that narrates ("قالت الوزارة إن الوزير عقد اجتماعات …") is narration and counts, and so
+is a schedule anyone announces ("أعلن المتحدث أن الوزير سيزور …").
 """
 
 from __future__ import annotations
 
 import bisect
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from service.arabic.lexicon import Lexicon, Match, Trigger, nisba_country
 from service.arabic.mentions import Actor, Mention, Mentions
 from service.arabic.speech import SPEAKING_SIDES, Quote
-from service.arabic.text import Region, Sentence, Token, bases, trim_span
+from service.arabic.text import Region, Sentence, Token, bases, fold, trim_span
 from service.arabic.when import find_date, find_place
 
 # Verbs whose event is named by the noun after them: عقد اجتماعاً، أجرى اتصالاً هاتفياً.
-_LIGHT = {"عقد", "عقدت", "يعقد", "عقدا", "اجري", "اجرت", "يجري", "اجريا", "بحث", "بحثت",
-          "يبحث", "بحثا", "اجتمع", "اجتمعت", "يجتمع", "اجتمعا"}
-_NEEDS_NOUN = {"عقد", "عقدت", "يعقد", "عقدا", "اجري", "اجرت", "يجري", "اجريا"}
+_NEEDS_NOUN = {"عقد", "عقدت", "يعقد", "تعقد", "عقدا", "عقدوا", "يعقدون", "يعقدان", "تعقدان",
+               "اجري", "اجرت", "يجري", "تجري", "اجريا", "اجروا", "يجرون"}
+_LIGHT = _NEEDS_NOUN | {"بحث", "بحثت", "يبحث", "بحثا", "اجتمع", "اجتمعت", "يجتمع", "تجتمع",
+                        "اجتمعا", "اجتمعوا", "يجتمعون"}
+# A gathering still to come is a new happening even when the article names it with the
+# article ("الاجتماع المقبل", "الجولة المقبلة من المباحثات").
+_NEXT = {"المقبل", "المقبله", "القادم", "القادمه", "المرتقب", "المرتقبه", "المزمع", "المزمعه"}
 _CLAUSE_OPENERS = {"حيث", "فيما", "بينما", "كما", "اذ"}
 _MULTILATERAL = {"مجلس", "وزراء", "رؤساء", "قاده", "الدول", "الاعضاء"}
 _WITH = {"مع", "بين"}
 # What a gathering does, dated as the gathering when the text gives no date of its own.
 _AT_A_GATHERING = {"adopt_declaration", "agree", "assign_task", "sign_agreement",
                    "pledge_support", "adopt_resolution", "invite"}
+# The word that opens reported content: أن، إن، بأن، and with a pronoun (أنه، أنهما …).
+_THAT = re.compile(r"(?:^|\s)[وب]?[أإا]ن(?:ه|ها|هما|هم)?\s*$")
+# Reporting verbs that announce: what they introduce is narration as well as speech.
+_ANNOUNCING = {"اعلن", "اعلنت", "يعلن", "تعلن", "اعلنا"}
+# Happenings told apart by what they are about, not only by who takes part.
+_BY_CONTENT = {"agree"}
 _ASIDES = {"وبحسب", "وحسب", "ووفقا", "وفقا", "بحسب"}
 # Two sides acting together: the subjects speech knows, their other cases, and dual verbs.
 _JOINT = SPEAKING_SIDES | {"وزيرا", "الجانبين", "الطرفين", "الوزيرين", "اتفقا", "وتعهدا",
@@ -156,11 +168,14 @@ class _Finder:
         self.text, self.tokens, self.mentions, self.lex = text, tokens, mentions, lex
         self.published = published
         self.events: list[Event] = []
-        self.seen: set[tuple[str, str, frozenset[str]]] = set()
+        self.seen: set[tuple[str, str, frozenset[str], tuple[str, ...]]] = set()
         self.pair: tuple[Actor, Actor] | None = None
         self.used: set[tuple[int, int]] = set()
         self.clauses = Clauses(text, tokens, self._listed)
         self.last_summit: Event | None = None
+        # Reported content (start, end): a happening it reports starts where the content does,
+        # after "أن", not at the reporting verb.
+        self.contents: list[tuple[int, int]] = []
 
     def _trigger(self, i: int, hi: int, object_of_light: bool = False
                  ) -> tuple[Match[Trigger], int] | None:
@@ -181,8 +196,9 @@ class _Finder:
             # "عقد الرئيس يوم أمس سلسلة من المحادثات": the noun may come a few words later.
             for k in range(m.end, min(m.end + 10, hi)):
                 nm = lex.triggers.at(tokens, k)
+                # "عقد اجتماعه المقبل": a possessed noun after the light verb is a new one.
                 if nm is not None and nm.payload.kind == "noun" and nm.payload.type == "CONSULT" \
-                        and not self._anaphoric(nm, k, hi):
+                        and (nm.payload.owned or not self._anaphoric(nm, k, hi)):
                     if nm.payload.needs and not any(
                             b in nm.payload.needs for q in range(nm.end, min(nm.end + 3, hi))
                             for b, _ in bases(tokens[q].norm)):
@@ -204,16 +220,21 @@ class _Finder:
         """A noun with the article usually points back ("اللقاء", "القمة", "المحادثات"),
         unless it names a particular gathering ("القمة العربية") or is what was put off."""
         tokens, lex = self.tokens, self.lex
-        if not _definite(tokens[i].norm).startswith("ال") or m.payload.mode in (
-                "withdraw_troops", "seize_territory"):
+        pointing = _definite(tokens[i].norm).startswith("ال") or m.payload.owned
+        if not pointing or m.payload.mode in ("withdraw_troops", "seize_territory"):
             return False
         named = m.end < hi and (nisba_country(lex, tokens[m.end].norm) is not None or (
             (mm := self.mentions.covering(m.end)) is not None and mm.first == m.end))
         put_off = any(lex.status["postponed"].at(tokens, k) is not None
                       for k in range(max(0, i - 2), i))
         # "المحادثات الثنائية مع …": parties of its own make it a new happening.
-        with_party = any(tokens[k].norm in _WITH for k in range(m.end, min(m.end + 3, hi)))
-        return not named and not put_off and not with_party
+        # A possessed noun takes its party at once ("زيارته مع"); "خلال زيارته أجرى محادثات
+        # مع …" gives the "مع" to the verb after it.
+        reach = 1 if m.payload.owned else 3
+        with_party = any(tokens[k].norm in _WITH for k in range(m.end, min(m.end + reach, hi)))
+        to_come = any(tokens[k].norm in _NEXT
+                      for k in range(max(0, i - 3), min(m.end + 2, hi)) if k != i)
+        return not named and not put_off and not with_party and not to_come
 
     def _mode(self, m: Match[Trigger], hi: int) -> str:
         mode = m.payload.mode
@@ -247,8 +268,13 @@ class _Finder:
                 continue
             self.used.add((a, b))
             colon = self.text.find(":", tokens[a].start, tokens[b - 1].end)
+            # Inside reported content, the happening's parties are the content's, not the
+            # speaker's ("أعلنت الوزارة أن الوزير سيزور …": the minister visits).
+            opens = max([tokens[a].start, *(cs for cs, ce in self.contents
+                                            if tokens[a].start < cs <= tokens[i].start < ce)])
             mentions = [mm for mm in self.mentions.in_range(a, b)
-                        if not blocked[mm.start] and (colon < 0 or mm.start < colon)]
+                        if not blocked[mm.start] and (colon < 0 or mm.start < colon)
+                        and mm.start >= opens]
             participants = _roles(mode, mentions, tokens[i].start)
             joint = any(bb in _JOINT for k in range(a, min(b, i + 3))
                         for bb, _ in bases(tokens[k].norm))
@@ -272,7 +298,7 @@ class _Finder:
                 if host is not None and all(p is not host for p, _ in participants):
                     participants.append((host, "host"))
             s, e = trim_span(self.text, tokens[a].start, tokens[b - 1].end)
-            s = strip_lead(self.text, s)
+            s = strip_lead(self.text, max(s, opens))
             # The clause's own date, else the sentence's ("اختتمت اليوم الأربعاء القمة …،
             # وأقرت بيانا"), else, for what is done at a gathering, the gathering's.
             date = find_date(self.text, tokens, a, b, self.published) or \
@@ -289,8 +315,12 @@ class _Finder:
                 i = max(after, i + 1)
                 continue
             split = self._split_counterparts(m, mode, participants)
+            # Two sides agreeing twice agree on two things ("اتفقا على تكثيف …" then "اتفقا على
+            # مواصلة …"): what follows the verb tells them apart; a meeting told twice is one.
+            content = tuple(t.norm for t in tokens[m.end:min(m.end + 3, b)]) \
+                if mode in _BY_CONTENT else ()
             for parts in split:
-                key = (m.payload.type, mode, frozenset(p.key for p, _ in parts))
+                key = (m.payload.type, mode, frozenset(p.key for p, _ in parts), content)
                 if parts and key in self.seen:
                     continue
                 self.seen.add(key)
@@ -336,13 +366,19 @@ def find_events(text: str, tokens: list[Token], sentences: list[Sentence],
                 quotes: list[Quote], mentions: Mentions, lex: Lexicon,
                 published: dt.date | None, skip: set[int]) -> list[Event]:
     finder = _Finder(text, tokens, mentions, lex, published)
-    # Words a person speaks are not narration; a body's relayed statement is.
+    # Content opened by "أن/إن" is a clause of its own; content after a preposition ("دعا …
+    # إلى") is not where a happening's clause begins.
+    finder.contents = [(q.start, q.end) for q in quotes
+                       if _THAT.search(text, max(0, q.start - 12), q.start)]
+    # Words a person speaks are not narration; a body's relayed statement is, and so is a
+    # schedule anyone announces ("أعلن المتحدث أن الوزير سيزور …": a planned event and a quote).
     # One flag per character: inside words a person speaks (a long quotation, or reported
     # speech of a person), where no trigger opens an event.
     blocked = bytearray(len(text) + 1)
     spans = [(r.start, r.end) for r in regions if len(text[r.start:r.end].split()) >= 4]
     spans += [(q.start, q.end) for q in quotes
-              if q.speaker is None or q.speaker.type == "person"]
+              if (q.speaker is None or q.speaker.type == "person")
+              and fold(q.cue).removeprefix("و") not in _ANNOUNCING]
     for s, e in spans:
         blocked[s:e] = b"\x01" * (e - s)
     topic: Actor | None = None

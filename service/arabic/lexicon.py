@@ -3,7 +3,8 @@
 Lexicon files are for people to read and extend: each entry lists forms as written, and this
 module folds them (``service.normalize``) and indexes them by first word for the matcher.
 Country names come from CLDR through Babel; ``data/countries.toml`` adds what CLDR lacks.
-``Lexicon.version`` is a digest of the data files, so editing a lexicon changes the cache key.
+``Lexicon.version`` is a digest of the data files and of the layer's own code, so editing a
+lexicon or a rule changes the cache key (a cached answer of older rules is never served).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -42,6 +43,19 @@ class _Node(Generic[P]):
     def __init__(self) -> None:
         self.next: dict[str, _Node[P]] = {}
         self.payloads: list[P] = []
+
+
+# Possessive pronouns a noun takes: زيارته، اجتماعهم، محادثاتهما.
+_PRONOUNS = ("ه", "ها", "هما", "هم", "هن")
+
+
+def with_pronouns(form: str) -> list[str]:
+    """A one-word noun with each possessive pronoun attached (ta marbuta opens to ت)."""
+    seq = words(form)
+    if len(seq) != 1 or seq[0].endswith("ا"):  # an accusative "اجتماعا" takes none
+        return []
+    stem = seq[0][:-1] + "ت" if seq[0].endswith(("ه", "ة")) else seq[0]
+    return [stem + p for p in _PRONOUNS]
 
 
 class PhraseMatcher(Generic[P]):
@@ -115,6 +129,8 @@ class Trigger:
     kind: str
     needs: frozenset[str]
     unless: frozenset[str] = frozenset()
+    # Matched with a possessive pronoun (زيارته): it points back, like a noun with the article.
+    owned: bool = False
 
 
 @dataclass(frozen=True)
@@ -201,7 +217,7 @@ def regular_nisba(name: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def load() -> Lexicon:
-    lex = Lexicon(version=_digest(DATA.glob("*.toml")))
+    lex = Lexicon(version=_digest([*DATA.glob("*.toml"), *DATA.parent.glob("*.py")]))
 
     for entry in read_data("cues.toml")["cue"]:
         opens = tuple(words(o) for o in entry.get("opens", []))
@@ -216,6 +232,9 @@ def load() -> Lexicon:
                     frozenset(fold(n) for n in entry.get("unless", [])))
         for form in entry["forms"]:
             lex.triggers.add(form, t)
+            if t.kind == "noun":
+                for owned in with_pronouns(form):
+                    lex.triggers.add(owned, replace(t, owned=True))
     for status, forms in triggers["status"].items():
         matcher: PhraseMatcher[str] = PhraseMatcher()
         for form in forms:
