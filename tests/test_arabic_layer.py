@@ -362,3 +362,15 @@ def test_an_announced_schedule_is_a_planned_event_whose_evidence_starts_after_an
     assert actors == ["عبد الله اليحيا"]
     assert result.quotes and result.quotes[0].cue == "أعلنت"
     exact(result, text)
+
+
+def test_the_writers_own_background_formula_is_narration_not_a_quote(
+        extractor: Extractor) -> None:
+    text = ("استقبل الرئيس الجزائري عبد المجيد تبون وزير الخارجية الإسباني خوسيه مانويل "
+            "ألباريس في الجزائر. ويذكر أن المغرب كان قد قطع علاقاته مع إيران عام 2018.")
+    result = extract(extractor, text)
+    assert result.quotes == []  # "يُذكر أن" attributes the words to no one
+    (severed,) = [e for e in result.events if e.mode == "sever_relations"]
+    assert severed.evidence.text.startswith("المغرب كان قد قطع علاقاته مع إيران")
+    assert severed.date is not None and severed.date.value == "2018"
+    exact(result, text)

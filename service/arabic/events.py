@@ -370,6 +370,9 @@ def find_events(text: str, tokens: list[Token], sentences: list[Sentence],
     # إلى") is not where a happening's clause begins.
     finder.contents = [(q.start, q.end) for q in quotes
                        if _THAT.search(text, max(0, q.start - 12), q.start)]
+    # What "يُذكر أن" introduces is narration whose clause starts after the formula.
+    finder.contents += [(tokens[m.end].start, len(text)) for m in lex.narration.scan(tokens)
+                        if m.end < len(tokens)]
     # Words a person speaks are not narration; a body's relayed statement is, and so is a
     # schedule anyone announces ("أعلن المتحدث أن الوزير سيزور …": a planned event and a quote).
     # One flag per character: inside words a person speaks (a long quotation, or reported

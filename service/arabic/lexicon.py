@@ -160,6 +160,7 @@ class Title:
 @dataclass
 class Lexicon:
     cues: PhraseMatcher[Cue] = field(default_factory=PhraseMatcher)
+    narration: PhraseMatcher[str] = field(default_factory=PhraseMatcher)
     triggers: PhraseMatcher[Trigger] = field(
         default_factory=lambda: PhraseMatcher(article=True))
     stances: PhraseMatcher[StanceCue] = field(
@@ -219,6 +220,8 @@ def regular_nisba(name: str) -> str | None:
 def load() -> Lexicon:
     lex = Lexicon(version=_digest([*DATA.glob("*.toml"), *DATA.parent.glob("*.py")]))
 
+    for form in read_data("cues.toml").get("narration", []):
+        lex.narration.add(form, form)
     for entry in read_data("cues.toml")["cue"]:
         opens = tuple(words(o) for o in entry.get("opens", []))
         for form in entry["forms"]:

@@ -208,6 +208,10 @@ class _Reader:
         cues: list[Match[Cue]] = []
         i = lo
         while i < hi:
+            told = lex.narration.at(tokens, i)
+            if told is not None:  # "يُذكر أن …": the writer's narration, no one's words
+                i = told.end
+                continue
             if self.region_at(tokens[i].start) is None:
                 m = lex.cues.at(tokens, i)
                 if m is not None and m.cut <= 1:
