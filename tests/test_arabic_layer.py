@@ -187,6 +187,21 @@ def test_a_stance_voiced_by_a_diplomat_for_his_country_is_held_by_the_country(
     assert [m.text for m in jordan.mentions] == ["بلاده"]  # the role reference names it
 
 
+@pytest.mark.parametrize(("clause", "topic"), [
+    ("أن بلاده منفتحة على أي مبادرة للحوار مع جيرانها", "open to"),
+    ("أن بلاده متمسكة بحقها في مياه النهر", "commitment to"),
+    ("أن بلاده تعول على دعم الشركاء الأوروبيين", "counts on"),
+])
+def test_openness_attachment_and_reliance_are_support(extractor: Extractor, clause: str,
+                                                      topic: str) -> None:
+    text = f"وأكد وزير الخارجية الموريتاني محمد سالم ولد مرزوك {clause}."
+    result = extract(extractor, text)
+    (position,) = result.positions
+    assert (position.stance, name_of(result, position.holder)) == ("support", "موريتانيا")
+    assert position.topic_en.startswith(topic)
+    exact(result, text)
+
+
 def test_welcome_and_concern_and_thanks(extractor: Extractor) -> None:
     text = ("رحبت وزارة الخارجية القطرية بالاتفاق الموقع بين الطرفين. "
             "وأعربت الوزارة عن قلقها إزاء تدهور الأوضاع الإنسانية. "
