@@ -223,11 +223,6 @@ class ResultCache:
             log.warning(self.error)
 
     @property
-    def shared(self) -> bool:
-        """True when other processes and hosts see the same entries (Redis)."""
-        return isinstance(self._store, RedisStore)
-
-    @property
     def status(self) -> str:
         """"ok", "disabled", or what is wrong (the service answers without the cache then)."""
         if self._store is None:

@@ -11,8 +11,8 @@ from schemas.contract import (SCHEMA_VERSION, Article, ExtractionResponse, Extra
                               Usage)
 from schemas.draft import Draft, as_draft
 from service.cache import CachedAnswer, ResultCache, cache_key
-from service.errors import ArticleTooLarge
 from service.chunking import drop_overlap_duplicates, merge_drafts, split, unbounded_draft
+from service.errors import ArticleTooLarge
 from service.leakguard import PromptEchoGuard
 from service.prompting import PromptSet, load_prompts
 from service.providers import ProviderRegistry

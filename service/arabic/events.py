@@ -36,7 +36,8 @@ _AT_A_GATHERING = {"adopt_declaration", "agree", "assign_task", "sign_agreement"
                    "pledge_support", "adopt_resolution", "invite"}
 # The word that opens reported content: أن، إن، بأن، and with a pronoun (أنه، أنهما …).
 _THAT = re.compile(r"(?:^|\s)[وب]?[أإا]ن(?:ه|ها|هما|هم)?\s*$")
-# Reporting verbs that announce: what they introduce is narration as well as speech.
+# Reporting verbs that announce: what they introduce is narration as well as speech. (Verbs
+# only: the cue entry's noun "إعلان" reports a declaration's words, not a schedule.)
 _ANNOUNCING = {"اعلن", "اعلنت", "يعلن", "تعلن", "اعلنا"}
 # Happenings told apart by what they are about, not only by who takes part.
 _BY_CONTENT = {"agree"}
@@ -164,7 +165,7 @@ def _roles(mode: str, mentions: list[Mention], trigger_char: int) -> list[tuple[
 
 class _Finder:
     def __init__(self, text: str, tokens: list[Token], mentions: Mentions, lex: Lexicon,
-                 published: dt.date | None):
+                 published: dt.date | None, contents: list[tuple[int, int]]):
         self.text, self.tokens, self.mentions, self.lex = text, tokens, mentions, lex
         self.published = published
         self.events: list[Event] = []
@@ -175,7 +176,7 @@ class _Finder:
         self.last_summit: Event | None = None
         # Reported content (start, end): a happening it reports starts where the content does,
         # after "أن", not at the reporting verb.
-        self.contents: list[tuple[int, int]] = []
+        self.contents = contents
 
     def _trigger(self, i: int, hi: int, object_of_light: bool = False
                  ) -> tuple[Match[Trigger], int] | None:
@@ -365,14 +366,14 @@ def find_events(text: str, tokens: list[Token], sentences: list[Sentence],
                 token_ranges: list[tuple[int, int]], regions: list[Region],
                 quotes: list[Quote], mentions: Mentions, lex: Lexicon,
                 published: dt.date | None, skip: set[int]) -> list[Event]:
-    finder = _Finder(text, tokens, mentions, lex, published)
     # Content opened by "أن/إن" is a clause of its own; content after a preposition ("دعا …
-    # إلى") is not where a happening's clause begins.
-    finder.contents = [(q.start, q.end) for q in quotes
-                       if _THAT.search(text, max(0, q.start - 12), q.start)]
-    # What "يُذكر أن" introduces is narration whose clause starts after the formula.
-    finder.contents += [(tokens[m.end].start, len(text)) for m in lex.narration.scan(tokens)
-                        if m.end < len(tokens)]
+    # إلى") is not where a happening's clause begins. What "يُذكر أن" introduces is narration
+    # whose clause starts after the formula.
+    contents = [(q.start, q.end) for q in quotes
+                if _THAT.search(text, max(0, q.start - 12), q.start)]
+    contents += [(tokens[m.end].start, len(text)) for m in lex.narration.scan(tokens)
+                 if m.end < len(tokens)]
+    finder = _Finder(text, tokens, mentions, lex, published, contents)
     # Words a person speaks are not narration; a body's relayed statement is, and so is a
     # schedule anyone announces ("أعلن المتحدث أن الوزير سيزور …": a planned event and a quote).
     # One flag per character: inside words a person speaks (a long quotation, or reported

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from service.errors import UnknownProvider
 from service.providers.base import Completion, ProviderIdentity, structured_call
-from service.providers.retry import Deadline, with_transient_retries
+from service.providers.retry import for_one_request
 from service.settings import Settings
 
 
@@ -51,11 +51,7 @@ class AnthropicProvider:
 
     def complete(self, messages: list[dict[str, str]], response_model: type[BaseModel]
                  ) -> Completion:
-        s = self._settings
-        create = with_transient_retries(self._client.messages.create,
-                                        attempts=s.provider_retries, initial=s.retry_backoff_s,
-                                        maximum=s.retry_backoff_max_s,
-                                        deadline=Deadline.after(s.request_timeout_s))
+        create = for_one_request(self._client.messages.create, self._settings)
         return structured_call(self._patch(create), self.identity, messages, response_model,
-                               max_retries=s.max_retries, model=self.identity.model,
-                               **self._sampling)
+                               max_retries=self._settings.max_retries,
+                               model=self.identity.model, **self._sampling)

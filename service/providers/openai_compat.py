@@ -7,7 +7,7 @@ import openai
 from pydantic import BaseModel
 
 from service.providers.base import Completion, ProviderIdentity, structured_call
-from service.providers.retry import Deadline, with_transient_retries
+from service.providers.retry import for_one_request
 from service.settings import Settings
 
 _MODES = {"json_schema": instructor.Mode.JSON_SCHEMA, "json": instructor.Mode.JSON}
@@ -33,12 +33,8 @@ class OpenAICompatProvider:
     def complete(self, messages: list[dict[str, str]], response_model: type[BaseModel]
                  ) -> Completion:
         # One deadline covers every HTTP attempt, back-off and re-ask of this request.
-        s = self._settings
-        create = with_transient_retries(self._client.chat.completions.create,
-                                        attempts=s.provider_retries, initial=s.retry_backoff_s,
-                                        maximum=s.retry_backoff_max_s,
-                                        deadline=Deadline.after(s.request_timeout_s))
-        patched = instructor.patch(create=create, mode=_MODES[s.openai_mode])
+        create = for_one_request(self._client.chat.completions.create, self._settings)
+        patched = instructor.patch(create=create, mode=_MODES[self._settings.openai_mode])
         return structured_call(patched, self.identity, messages, response_model,
                                max_retries=self._settings.max_retries, model=self.identity.model,
                                **self._settings.sampling(remote=True))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import importlib
 from functools import cache
@@ -19,6 +19,9 @@ from functools import cache
 from tenacity import (RetryCallState, Retrying, retry_if_exception, stop_after_attempt,
                       stop_before_delay)
 from tenacity.wait import wait_base, wait_exponential_jitter
+
+if TYPE_CHECKING:
+    from service.settings import Settings
 
 T = TypeVar("T")
 
@@ -126,3 +129,11 @@ def with_transient_retries(fn: Callable[..., T], *, attempts: int, initial: floa
         return retrying(attempt, *args, **kwargs)
 
     return call
+
+
+def for_one_request(fn: Callable[..., T], settings: Settings) -> Callable[..., T]:
+    """``fn`` retried as the settings say, every attempt inside one request deadline."""
+    return with_transient_retries(fn, attempts=settings.provider_retries,
+                                  initial=settings.retry_backoff_s,
+                                  maximum=settings.retry_backoff_max_s,
+                                  deadline=Deadline.after(settings.request_timeout_s))
