@@ -1,7 +1,8 @@
 """The Arabic language layer, rule family by rule family, on sentences written for these tests.
 
 Each test runs the whole default path (``rules`` provider → resolver → contract JSON), so what
-it checks is what a user of ``POST /extract`` gets. Names of officials here are invented.
+it checks is what a user of ``POST /extract`` gets. Names of officials are invented or are real
+names put into sentences written for the test: no sentence reports what a real person said.
 """
 
 from __future__ import annotations
